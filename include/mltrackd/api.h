@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* api.h: the handlers the route table points at, one section per resource module under src/api/.
+ * A handler parses and validates its request, calls the store, and writes the reply; no SQL, no MHD. */
+#ifndef MLTRACKD_API_H
+#define MLTRACKD_API_H
+
+#include "mltrackd/route.h"
+
+#define MT_HANDLER(name) enum mt_error name(struct mt_request *req, struct mt_response *resp, struct mt_err *err)
+
+/* ---- src/api/server_info.c ---- */
+MT_HANDLER(api_health);
+MT_HANDLER(api_version);
+MT_HANDLER(api_server_info);
+
+/* ---- src/api/experiments.c ---- */
+MT_HANDLER(api_experiments_create);
+MT_HANDLER(api_experiments_get);
+MT_HANDLER(api_experiments_get_by_name);
+
+/* ---- src/api/runs.c ---- */
+
+/* ---- src/api/metrics.c ---- */
+
+/* ---- src/api/search.c ---- */
+
+#endif

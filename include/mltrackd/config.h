@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* config.h: the daemon's settings from flags and environment variables (mlflow server compatible names),
+ * and the server context handed to every request. */
+#ifndef MLTRACKD_CONFIG_H
+#define MLTRACKD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MLTRACKD_VERSION "0.1.0"
+/* The MLflow version whose REST API we serve; answered at /version (the client gates features on it). */
+#define MLTRACKD_MLFLOW_API_VERSION "3.17.2"
+
+struct mt_config {
+	const char *host;
+	int port;
+	const char *backend_store_uri;     /* sqlite:///path */
+	char *db_path;                     /* derived from backend_store_uri (owned) */
+	const char *default_artifact_root; /* root for new experiments' artifact locations */
+	const char *artifacts_destination; /* filesystem root of the proxied artifact store */
+	bool serve_artifacts;
+	bool artifacts_only;
+	int workers;                       /* HTTP worker threads */
+	size_t max_body;                   /* JSON request body limit, bytes */
+	bool quiet;                        /* no access log */
+};
+
+/* Defaults, then environment (MLTRACKD_* and MLflow's MLFLOW_* names), then argv. Returns 0 to run,
+ * 1 when --help/--version was served, -1 on a usage error (message printed). */
+int mt_config_load(struct mt_config *cfg, int argc, char **argv);
+void mt_config_free(struct mt_config *cfg);
+
+struct store;
+
+/* Shared, read-only after start-up. */
+struct mt_server {
+	const struct mt_config *cfg;
+	struct store *store;
+	char *artifact_root_uri; /* "mlflow-artifacts:" style root new experiments are placed under */
+};
+
+#endif

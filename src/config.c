@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* config.c: flags and environment variables, with `mlflow server`'s names where they apply.
+ * Order: built-in defaults < environment < command line. No I/O beyond printing usage. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "mltrackd/config.h"
+#include "mltrackd/util.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: mltrackd [options]\n"
+	        "An MLflow-compatible experiment-tracking and model-registry server.\n\n"
+	        "  --host HOST                  address to listen on (default 127.0.0.1; env MLFLOW_HOST)\n"
+	        "  --port PORT                  port (default 5000; env MLFLOW_PORT)\n"
+	        "  --backend-store-uri URI      sqlite:///relative.db or sqlite:////abs/path.db\n"
+	        "                               (default sqlite:///mltrackd-data/mltrackd.db; env MLFLOW_BACKEND_STORE_URI)\n"
+	        "  --default-artifact-root URI  artifact root of new experiments (default mlflow-artifacts:/ when\n"
+	        "                               serving artifacts; env MLFLOW_DEFAULT_ARTIFACT_ROOT)\n"
+	        "  --artifacts-destination DIR  where proxied artifacts are stored (default ./mltrackd-data/artifacts;\n"
+	        "                               env MLFLOW_ARTIFACTS_DESTINATION)\n"
+	        "  --serve-artifacts / --no-serve-artifacts   proxy artifact uploads and downloads (default on)\n"
+	        "  --artifacts-only             serve only the artifact API\n"
+	        "  --workers N                  HTTP worker threads (default: number of CPUs, at least 2; env MLFLOW_WORKERS)\n"
+	        "  --max-body-bytes N           JSON request body limit (default 67108864)\n"
+	        "  --allow-insecure-remote      allow listening on a non-loopback address without authentication\n"
+	        "  --quiet                      no access log\n"
+	        "  --help, --version\n\n"
+	        "Every option can also be set as MLTRACKD_<OPTION> (e.g. MLTRACKD_PORT=5001).\n");
+}
+
+static const char *env2(const char *a, const char *b)
+{
+	const char *v = getenv(a);
+	if (v && *v)
+		return v;
+	v = b ? getenv(b) : NULL;
+	return v && *v ? v : NULL;
+}
+
+static bool truthy(const char *v) { return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes")); }
+
+/* sqlite:///rel.db -> rel.db ; sqlite:////abs.db -> /abs.db ; a plain path is taken as is. */
+static char *db_path_from_uri(const char *uri)
+{
+	if (strncmp(uri, "sqlite:///", 10) == 0)
+		return xstrdup(uri + 10);
+	if (strstr(uri, "://"))
+		return NULL;
+	return xstrdup(uri);
+}
+
+static bool is_loopback(const char *h)
+{
+	return !strcmp(h, "localhost") || !strncmp(h, "127.", 4) || !strcmp(h, "::1");
+}
+
+int mt_config_load(struct mt_config *cfg, int argc, char **argv)
+{
+	memset(cfg, 0, sizeof *cfg);
+	long ncpu = 2;
+	cfg->host = "127.0.0.1";
+	cfg->port = 5000;
+	cfg->backend_store_uri = "sqlite:///mltrackd-data/mltrackd.db";
+	cfg->artifacts_destination = "./mltrackd-data/artifacts";
+	cfg->serve_artifacts = true;
+	cfg->max_body = 64u * 1024 * 1024;
+	bool insecure = false;
+	const char *v;
+	if ((v = env2("MLTRACKD_HOST", "MLFLOW_HOST")))
+		cfg->host = v;
+	if ((v = env2("MLTRACKD_PORT", "MLFLOW_PORT")))
+		cfg->port = strtol(v, NULL, 10) > 0 ? (int)strtol(v, NULL, 10) : cfg->port;
+	if ((v = env2("MLTRACKD_BACKEND_STORE_URI", "MLFLOW_BACKEND_STORE_URI")))
+		cfg->backend_store_uri = v;
+	if ((v = env2("MLTRACKD_DEFAULT_ARTIFACT_ROOT", "MLFLOW_DEFAULT_ARTIFACT_ROOT")))
+		cfg->default_artifact_root = v;
+	if ((v = env2("MLTRACKD_ARTIFACTS_DESTINATION", "MLFLOW_ARTIFACTS_DESTINATION")))
+		cfg->artifacts_destination = v;
+	if ((v = env2("MLTRACKD_SERVE_ARTIFACTS", "MLFLOW_SERVE_ARTIFACTS")))
+		cfg->serve_artifacts = truthy(v);
+	if ((v = env2("MLTRACKD_ARTIFACTS_ONLY", "MLFLOW_ARTIFACTS_ONLY")))
+		cfg->artifacts_only = truthy(v);
+	if ((v = env2("MLTRACKD_WORKERS", "MLFLOW_WORKERS")))
+		cfg->workers = (int)strtol(v, NULL, 10);
+	if ((v = env2("MLTRACKD_ALLOW_INSECURE_REMOTE", NULL)))
+		insecure = truthy(v);
+	if ((v = env2("MLTRACKD_QUIET", NULL)))
+		cfg->quiet = truthy(v);
+
+	enum { O_HOST = 1, O_PORT, O_BACKEND, O_ROOT, O_DEST, O_SERVE, O_NOSERVE, O_ONLY, O_WORKERS, O_MAXBODY,
+	       O_INSECURE, O_QUIET, O_HELP, O_VERSION };
+	static const struct option opts[] = {
+		{"host", required_argument, NULL, O_HOST}, {"port", required_argument, NULL, O_PORT},
+		{"backend-store-uri", required_argument, NULL, O_BACKEND},
+		{"default-artifact-root", required_argument, NULL, O_ROOT},
+		{"artifacts-destination", required_argument, NULL, O_DEST},
+		{"serve-artifacts", no_argument, NULL, O_SERVE}, {"no-serve-artifacts", no_argument, NULL, O_NOSERVE},
+		{"artifacts-only", no_argument, NULL, O_ONLY}, {"workers", required_argument, NULL, O_WORKERS},
+		{"max-body-bytes", required_argument, NULL, O_MAXBODY},
+		{"allow-insecure-remote", no_argument, NULL, O_INSECURE}, {"quiet", no_argument, NULL, O_QUIET},
+		{"help", no_argument, NULL, O_HELP}, {"version", no_argument, NULL, O_VERSION}, {NULL, 0, NULL, 0}};
+	optind = 1;
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "h:p:w:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+		case O_HOST: cfg->host = optarg; break;
+		case 'p':
+		case O_PORT:
+			cfg->port = (int)strtol(optarg, &end, 10);
+			if (*end || cfg->port <= 0 || cfg->port > 65535) {
+				fprintf(stderr, "mltrackd: invalid --port '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case O_BACKEND: cfg->backend_store_uri = optarg; break;
+		case O_ROOT: cfg->default_artifact_root = optarg; break;
+		case O_DEST: cfg->artifacts_destination = optarg; break;
+		case O_SERVE: cfg->serve_artifacts = true; break;
+		case O_NOSERVE: cfg->serve_artifacts = false; break;
+		case O_ONLY: cfg->artifacts_only = true; break;
+		case 'w':
+		case O_WORKERS:
+			cfg->workers = (int)strtol(optarg, &end, 10);
+			if (*end || cfg->workers <= 0 || cfg->workers > 1024) {
+				fprintf(stderr, "mltrackd: invalid --workers '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case O_MAXBODY: cfg->max_body = (size_t)strtoull(optarg, NULL, 10); break;
+		case O_INSECURE: insecure = true; break;
+		case O_QUIET: cfg->quiet = true; break;
+		case O_HELP: usage(stdout); return 1;
+		case O_VERSION: printf("mltrackd %s (MLflow REST API %s)\n", MLTRACKD_VERSION, MLTRACKD_MLFLOW_API_VERSION); return 1;
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mltrackd: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (cfg->workers <= 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		cfg->workers = ncpu < 2 ? 2 : (int)ncpu;
+	}
+	if (cfg->max_body < 1024)
+		cfg->max_body = 1024;
+	cfg->db_path = db_path_from_uri(cfg->backend_store_uri);
+	if (!cfg->db_path) {
+		fprintf(stderr, "mltrackd: unsupported --backend-store-uri '%s' (only sqlite:/// is supported)\n",
+		        cfg->backend_store_uri);
+		return -1;
+	}
+	if (!is_loopback(cfg->host) && !insecure) {
+		fprintf(stderr,
+		        "mltrackd: refusing to listen on '%s' without authentication; pass --allow-insecure-remote "
+		        "to do it anyway\n",
+		        cfg->host);
+		return -1;
+	}
+	return 0;
+}
+
+void mt_config_free(struct mt_config *cfg)
+{
+	free(cfg->db_path);
+	cfg->db_path = NULL;
+}

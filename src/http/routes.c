@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* routes.c: THE route table. Every MLflow endpoint is declared here with the resource it touches and the
+ * permission it needs (MLflow's basic-auth rules); a NULL handler answers 501 NOT_IMPLEMENTED. */
+#include <stddef.h>
+
+#include "mltrackd/api.h"
+#include "mltrackd/route.h"
+
+#define GET MT_GET
+#define POST MT_POST
+#define PUT MT_PUT
+#define PATCH MT_PATCH
+#define DELETE MT_DELETE
+
+const struct mt_route mt_routes[] = {
+	/* ---- server ---- */
+	{GET, "/health", api_health, RES_SERVER, NULL, PERM_PUBLIC, ROUTE_ROOT},
+	{GET, "/version", api_version, RES_SERVER, NULL, PERM_PUBLIC, ROUTE_ROOT},
+	{GET, "/mlflow/server-info", api_server_info, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V3},
+
+	/* ---- experiments ---- */
+	{POST, "/mlflow/experiments/create", api_experiments_create, RES_EXPERIMENT_NEW, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	{GET, "/mlflow/experiments/get", api_experiments_get, RES_EXPERIMENT, "experiment_id", PERM_READ, ROUTE_V2},
+	{GET, "/mlflow/experiments/get-by-name", api_experiments_get_by_name, RES_EXPERIMENT_NAME, "experiment_name", PERM_READ, ROUTE_V2},
+	{GET | POST, "/mlflow/experiments/search", NULL, RES_EXPERIMENT_LIST, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	{POST, "/mlflow/experiments/update", NULL, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/experiments/delete", NULL, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow/experiments/restore", NULL, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow/experiments/set-experiment-tag", NULL, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/experiments/delete-experiment-tag", NULL, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/experiments/search-datasets", NULL, RES_EXPERIMENT_LIST, "experiment_ids", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
+
+	/* ---- runs ---- */
+	{POST, "/mlflow/runs/create", NULL, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
+	{GET, "/mlflow/runs/get", NULL, RES_RUN, "run_id", PERM_READ, ROUTE_V2},
+	{POST, "/mlflow/runs/update", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/delete", NULL, RES_RUN, "run_id", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow/runs/restore", NULL, RES_RUN, "run_id", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow/runs/log-parameter", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/set-tag", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/delete-tag", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/log-model", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/log-inputs", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/outputs", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+
+	/* ---- metrics ---- */
+	{POST, "/mlflow/runs/log-metric", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/log-batch", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{GET, "/mlflow/metrics/get-history", NULL, RES_RUN, "run_id", PERM_READ, ROUTE_V2},
+	{GET, "/mlflow/metrics/get-history-bulk-interval", NULL, RES_RUN_LIST, "run_ids", PERM_READ, ROUTE_V2},
+	{GET, "/mlflow/metrics/get-history-bulk", NULL, RES_RUN_LIST, "run_id", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
+
+	/* ---- search ---- */
+	{POST, "/mlflow/runs/search", NULL, RES_EXPERIMENT_LIST, "experiment_ids", PERM_AUTHENTICATED, ROUTE_V2},
+
+	/* ---- artifacts ---- */
+	{GET, "/mlflow/artifacts/list", NULL, RES_RUN, "run_id", PERM_READ, ROUTE_V2},
+	{GET, "/get-artifact", NULL, RES_RUN, "run_id", PERM_READ, ROUTE_ROOT},
+	{GET, "/model-versions/get-artifact", NULL, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_ROOT},
+	{POST, "/mlflow/upload-artifact", NULL, RES_RUN, "run_uuid", PERM_EDIT, ROUTE_V2 | ROUTE_AJAX_ONLY | ROUTE_RAW_BODY},
+	{GET, "/mlflow-artifacts/artifacts", NULL, RES_ARTIFACT, "path", PERM_READ, ROUTE_V2},
+	{GET, "/mlflow-artifacts/artifacts/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_READ, ROUTE_V2},
+	{PUT, "/mlflow-artifacts/artifacts/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2 | ROUTE_RAW_BODY},
+	{DELETE, "/mlflow-artifacts/artifacts/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow-artifacts/mpu/create/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow-artifacts/mpu/complete/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow-artifacts/mpu/abort/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2},
+
+	/* ---- logged models ---- */
+	{POST, "/mlflow/logged-models", NULL, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/logged-models/search", NULL, RES_EXPERIMENT_LIST, "experiment_ids", PERM_AUTHENTICATED, ROUTE_V2},
+	{GET, "/mlflow/logged-models/{model_id}", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_READ, ROUTE_V2},
+	{PATCH, "/mlflow/logged-models/{model_id}", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_EDIT, ROUTE_V2},
+	{DELETE, "/mlflow/logged-models/{model_id}", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_MANAGE, ROUTE_V2},
+	{PATCH, "/mlflow/logged-models/{model_id}/tags", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_EDIT, ROUTE_V2},
+	{DELETE, "/mlflow/logged-models/{model_id}/tags/{tag_key...}", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow/logged-models/{model_id}/params", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_EDIT, ROUTE_V2},
+	{GET, "/mlflow/logged-models/{model_id}/artifacts/directories", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_READ, ROUTE_V2},
+	{GET, "/mlflow/logged-models/{model_id}/artifacts/files", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
+
+	/* ---- registered models ---- */
+	{POST, "/mlflow/registered-models/create", NULL, RES_REGISTERED_MODEL, "name", PERM_AUTHENTICATED, ROUTE_V2},
+	{GET, "/mlflow/registered-models/get", NULL, RES_REGISTERED_MODEL, "name", PERM_READ, ROUTE_V2},
+	{POST, "/mlflow/registered-models/rename", NULL, RES_REGISTERED_MODEL, "name", PERM_EDIT, ROUTE_V2},
+	{PATCH, "/mlflow/registered-models/update", NULL, RES_REGISTERED_MODEL, "name", PERM_EDIT, ROUTE_V2},
+	{DELETE, "/mlflow/registered-models/delete", NULL, RES_REGISTERED_MODEL, "name", PERM_MANAGE, ROUTE_V2},
+	{GET, "/mlflow/registered-models/search", NULL, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	{GET | POST, "/mlflow/registered-models/get-latest-versions", NULL, RES_REGISTERED_MODEL, "name", PERM_READ, ROUTE_V2},
+	{POST, "/mlflow/registered-models/set-tag", NULL, RES_REGISTERED_MODEL, "name", PERM_EDIT, ROUTE_V2},
+	{DELETE, "/mlflow/registered-models/delete-tag", NULL, RES_REGISTERED_MODEL, "name", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/registered-models/alias", NULL, RES_REGISTERED_MODEL, "name", PERM_EDIT, ROUTE_V2},
+	{DELETE, "/mlflow/registered-models/alias", NULL, RES_REGISTERED_MODEL, "name", PERM_MANAGE, ROUTE_V2},
+	{GET, "/mlflow/registered-models/alias", NULL, RES_REGISTERED_MODEL, "name", PERM_READ, ROUTE_V2},
+
+	/* ---- model versions ---- */
+	{POST, "/mlflow/model-versions/create", NULL, RES_REGISTERED_MODEL, "name", PERM_EDIT, ROUTE_V2},
+	{GET, "/mlflow/model-versions/get", NULL, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_V2},
+	{PATCH, "/mlflow/model-versions/update", NULL, RES_MODEL_VERSION, "name", PERM_EDIT, ROUTE_V2},
+	{DELETE, "/mlflow/model-versions/delete", NULL, RES_MODEL_VERSION, "name", PERM_MANAGE, ROUTE_V2},
+	{GET, "/mlflow/model-versions/search", NULL, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	{POST, "/mlflow/model-versions/transition-stage", NULL, RES_MODEL_VERSION, "name", PERM_EDIT, ROUTE_V2},
+	{GET, "/mlflow/model-versions/get-download-uri", NULL, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_V2},
+	{POST, "/mlflow/model-versions/set-tag", NULL, RES_MODEL_VERSION, "name", PERM_EDIT, ROUTE_V2},
+	{DELETE, "/mlflow/model-versions/delete-tag", NULL, RES_MODEL_VERSION, "name", PERM_MANAGE, ROUTE_V2},
+
+	/* ---- webhooks (admin only, as MLflow's basic-auth) ---- */
+	{POST, "/mlflow/webhooks", NULL, RES_WEBHOOK, NULL, PERM_ADMIN, ROUTE_V2},
+	{GET, "/mlflow/webhooks", NULL, RES_WEBHOOK, NULL, PERM_ADMIN, ROUTE_V2},
+	{GET, "/mlflow/webhooks/{webhook_id}", NULL, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
+	{PATCH, "/mlflow/webhooks/{webhook_id}", NULL, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
+	{DELETE, "/mlflow/webhooks/{webhook_id}", NULL, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
+	{POST, "/mlflow/webhooks/{webhook_id}/test", NULL, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
+
+	/* ---- users (basic-auth app) ---- */
+	{POST, "/mlflow/users/create", NULL, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
+	{GET, "/mlflow/users/get", NULL, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
+	{GET, "/mlflow/users/current", NULL, RES_USER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	{GET, "/mlflow/users/list", NULL, RES_USER, NULL, PERM_ADMIN, ROUTE_V2},
+	{PATCH, "/mlflow/users/update-password", NULL, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
+	{PATCH, "/mlflow/users/update-admin", NULL, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
+	{DELETE, "/mlflow/users/delete", NULL, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
+};
+
+const size_t mt_routes_count = sizeof mt_routes / sizeof mt_routes[0];

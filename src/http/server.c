@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* server.c: libmicrohttpd glue: per-request context and arena, body intake with a hard cap, the call into
+ * mt_dispatch, response creation, the access log, and graceful shutdown. The only file that knows MHD. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "mltrackd/config.h"
+#include "mltrackd/http.h"
+#include "mltrackd/route.h"
+#include "mltrackd/util.h"
+
+struct mt_http {
+	struct MHD_Daemon *d;
+	struct mt_server *srv;
+	atomic_int in_flight;
+};
+
+struct conn_ctx {
+	struct arena *arena;
+	struct mt_request req;
+	struct buf body;
+	int64_t t0;
+	int status;
+	size_t resp_bytes;
+	struct mt_http *h;
+};
+
+static enum mt_method parse_method(const char *m)
+{
+	if (strcmp(m, "GET") == 0)
+		return MT_GET;
+	if (strcmp(m, "POST") == 0)
+		return MT_POST;
+	if (strcmp(m, "PUT") == 0)
+		return MT_PUT;
+	if (strcmp(m, "PATCH") == 0)
+		return MT_PATCH;
+	if (strcmp(m, "DELETE") == 0)
+		return MT_DELETE;
+	if (strcmp(m, "HEAD") == 0)
+		return MT_HEAD;
+	return 0;
+}
+
+static enum MHD_Result query_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	http_query_add(cls, key, value);
+	return MHD_YES;
+}
+
+static const char *header_lookup(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+static void free_json(void *p) { cJSON_Delete(p); }
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct conn_ctx *cx, struct mt_response *r)
+{
+	struct MHD_Response *mr;
+	if (r->fd >= 0) {
+		mr = MHD_create_response_from_fd_at_offset64(r->fd_len, r->fd, (uint64_t)r->fd_offset);
+		cx->resp_bytes = r->fd_len;
+	} else {
+		size_t len = 0;
+		char *data = buf_steal(&r->body, &len);
+		mr = MHD_create_response_from_buffer(len, data ? data : "", data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+		cx->resp_bytes = len;
+	}
+	if (!mr)
+		return MHD_NO;
+	if (r->content_type)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+	MHD_add_response_header(mr, "X-Mltrackd-Version", MLTRACKD_VERSION);
+	for (int i = 0; i < r->n_headers; i++)
+		MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
+	cx->status = r->status;
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, mr);
+	MHD_destroy_response(mr);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+	(void)version;
+	struct mt_http *h = cls;
+	struct conn_ctx *cx = *con_cls;
+	if (cx == NULL) {
+		cx = xcalloc(1, sizeof *cx);
+		cx->h = h;
+		cx->t0 = mt_mono_us();
+		cx->arena = arena_new();
+		buf_init(&cx->body, h->srv->cfg->max_body);
+		struct mt_request *req = &cx->req;
+		req->arena = cx->arena;
+		req->srv = h->srv;
+		req->method = parse_method(method);
+		req->url = arena_strdup(cx->arena, url);
+		req->query = cJSON_CreateObject();
+		arena_on_free(cx->arena, free_json, req->query);
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_iter, req->query);
+		req->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+		req->header = header_lookup;
+		req->header_ctx = conn;
+		atomic_fetch_add(&h->in_flight, 1);
+		*con_cls = cx;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!cx->req.body_too_large) {
+			buf_append(&cx->body, upload_data, *upload_data_size);
+			if (cx->body.overflow) {
+				cx->req.body_too_large = true;
+				buf_free(&cx->body);
+			}
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	struct mt_response resp;
+	mt_response_init(&resp);
+	struct mt_request *req = &cx->req;
+	req->body = cx->body.data ? cx->body.data : "";
+	req->body_len = cx->body.len;
+	if (req->method == 0) {
+		http_reply_error(&resp, MT_METHOD_NOT_ALLOWED, "The method is not allowed for the requested URL.");
+	} else {
+		mt_dispatch(req, &resp);
+	}
+	enum MHD_Result ret = send_response(conn, cx, &resp);
+	mt_response_free(&resp);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct mt_http *h = cls;
+	struct conn_ctx *cx = *con_cls;
+	if (cx == NULL)
+		return;
+	if (!h->srv->cfg->quiet) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		char addr[INET6_ADDRSTRLEN] = "-";
+		if (ci && ci->client_addr) {
+			if (ci->client_addr->sa_family == AF_INET)
+				inet_ntop(AF_INET, &((struct sockaddr_in *)ci->client_addr)->sin_addr, addr, sizeof addr);
+			else if (ci->client_addr->sa_family == AF_INET6)
+				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr, addr, sizeof addr);
+		}
+		static const char *mnames[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
+		const char *m = "?";
+		for (int i = 0; i < 6; i++)
+			if ((int)cx->req.method == (1 << i))
+				m = mnames[i];
+		mt_log(MT_LOG_INFO, "%s \"%s %.300s\" %d %zu %.3fms%s", addr, m, cx->req.url ? cx->req.url : "", cx->status,
+		       cx->resp_bytes, (double)(mt_mono_us() - cx->t0) / 1000.0,
+		       toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	}
+	buf_free(&cx->body);
+	arena_free(cx->arena);
+	free(cx);
+	*con_cls = NULL;
+	atomic_fetch_sub(&h->in_flight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	mt_log(MT_LOG_WARN, "http: %s", msg);
+}
+
+enum mt_error http_server_start(struct mt_server *srv, struct mt_http **out, struct mt_err *err)
+{
+	const struct mt_config *cfg = srv->cfg;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	char port[16];
+	snprintf(port, sizeof port, "%d", cfg->port);
+	int gai = getaddrinfo(cfg->host, port, &hints, &ai);
+	if (gai != 0)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "cannot resolve host '%s': %s", cfg->host, gai_strerror(gai));
+	struct mt_http *h = xcalloc(1, sizeof *h);
+	h->srv = srv;
+	atomic_init(&h->in_flight, 0);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	h->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
+	                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	                        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+	                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->workers > 0 ? cfg->workers : 1),
+	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	                        MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!h->d) {
+		free(h);
+		return mt_fail(err, MT_INTERNAL_ERROR, "cannot listen on %s:%d (address in use or not permitted)",
+		               cfg->host, cfg->port);
+	}
+	*out = h;
+	return MT_OK;
+}
+
+void http_server_stop(struct mt_http *h)
+{
+	if (!h)
+		return;
+	MHD_socket ls = MHD_quiesce_daemon(h->d);
+	if (ls != MHD_INVALID_SOCKET)
+		close(ls);
+	/* Let requests already being served finish (up to 30 s), then stop the worker threads. */
+	for (int i = 0; i < 3000 && atomic_load(&h->in_flight) > 0; i++)
+		usleep(10000);
+	MHD_stop_daemon(h->d);
+	free(h);
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* db.c: SQLite connections (pragmas, per-connection statement cache), the per-thread readers and the
+ * single writer thread with group commit. No SQL about MLflow entities here. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mltrackd/arena.h"
+#include "mltrackd/store.h"
+#include "mltrackd/util.h"
+#include "store_internal.h"
+
+/* ---- connections and the statement cache ---- */
+
+static size_t slot_of(const struct store_conn *c, const char *sql)
+{
+	uintptr_t h = (uintptr_t)sql;
+	h ^= h >> 17;
+	h *= 0x9E3779B97F4A7C15ull;
+	return (size_t)(h >> 7) & (c->nslots - 1);
+}
+
+static void cache_grow(struct store_conn *c)
+{
+	struct stmt_slot *old = c->slots;
+	size_t oldn = c->nslots;
+	c->nslots = oldn ? oldn * 2 : 64;
+	c->slots = xcalloc(c->nslots, sizeof *c->slots);
+	for (size_t i = 0; i < oldn; i++) {
+		if (!old[i].sql)
+			continue;
+		size_t j = slot_of(c, old[i].sql);
+		while (c->slots[j].sql)
+			j = (j + 1) & (c->nslots - 1);
+		c->slots[j] = old[i];
+	}
+	free(old);
+}
+
+sqlite3_stmt *db_stmt(struct store_conn *c, const char *sql, struct mt_err *err)
+{
+	size_t j = slot_of(c, sql);
+	while (c->slots[j].sql) {
+		if (c->slots[j].sql == sql) {
+			sqlite3_stmt *st = c->slots[j].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+		j = (j + 1) & (c->nslots - 1);
+	}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		mt_log(MT_LOG_ERROR, "prepare failed: %s (%.120s)", sqlite3_errmsg(c->db), sql);
+		db_fail(c, err, rc);
+		return NULL;
+	}
+	if ((c->used + 1) * 2 > c->nslots) {
+		cache_grow(c);
+		j = slot_of(c, sql);
+		while (c->slots[j].sql)
+			j = (j + 1) & (c->nslots - 1);
+	}
+	c->slots[j].sql = sql;
+	c->slots[j].st = st;
+	c->used++;
+	return st;
+}
+
+sqlite3_stmt *db_prepare_dynamic(struct store_conn *c, const char *sql, struct mt_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		mt_log(MT_LOG_ERROR, "prepare failed: %s", sqlite3_errmsg(c->db));
+		db_fail(c, err, rc);
+		return NULL;
+	}
+	return st;
+}
+
+void db_reset_all(struct store_conn *c)
+{
+	for (size_t i = 0; i < c->nslots; i++)
+		if (c->slots[i].st && sqlite3_stmt_busy(c->slots[i].st))
+			sqlite3_reset(c->slots[i].st);
+}
+
+enum mt_error db_fail(struct store_conn *c, struct mt_err *err, int rc)
+{
+	if (rc == SQLITE_FULL)
+		return mt_fail(err, MT_INTERNAL_ERROR, "database error: the disk is full");
+	mt_log(MT_LOG_ERROR, "sqlite error %d: %s", rc, c ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+	return mt_fail(err, MT_INTERNAL_ERROR, "database error: %s", sqlite3_errstr(rc));
+}
+
+enum mt_error db_exec_stmt(struct store_conn *c, sqlite3_stmt *st, struct mt_err *err)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_fail(c, err, rc);
+	return MT_OK;
+}
+
+enum mt_error db_step_exists(struct store_conn *c, sqlite3_stmt *st, bool *found, struct mt_err *err)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(c, err, rc);
+	*found = rc == SQLITE_ROW;
+	return MT_OK;
+}
+
+enum mt_error db_exec(struct store_conn *c, const char *sql, struct mt_err *err)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		mt_log(MT_LOG_ERROR, "exec failed: %s", msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return db_fail(NULL, err, rc);
+	}
+	return MT_OK;
+}
+
+void db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+char *db_col_text(struct arena *a, sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	if (t == NULL)
+		return NULL;
+	return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+struct store_conn *db_conn_open(const char *path, bool writer, struct mt_err *err)
+{
+	sqlite3 *db = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+	int rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		mt_fail(err, MT_INTERNAL_ERROR, "cannot open database: %s", sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return NULL;
+	}
+	struct store_conn *c = xcalloc(1, sizeof *c);
+	c->db = db;
+	c->writer = writer;
+	cache_grow(c);
+	/* WAL + synchronous=NORMAL: a committed transaction is in the WAL before COMMIT returns, so it
+	 * survives kill -9 of the process (not a power cut; that needs FULL). */
+	const char *pragmas = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+	                               "PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;"
+	                             : "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
+	                               "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA query_only=1;"
+	                               "PRAGMA mmap_size=268435456;";
+	if (db_exec(c, pragmas, err) != MT_OK) {
+		db_conn_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+void db_conn_close(struct store_conn *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nslots; i++)
+		if (c->slots[i].st)
+			sqlite3_finalize(c->slots[i].st);
+	free(c->slots);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+/* ---- the store: readers per thread, one writer thread ---- */
+
+struct job {
+	store_write_fn fn;
+	void *arg;
+	struct mt_err *err;
+	enum mt_error rc;
+	bool done;
+	struct job *next;
+};
+
+struct store {
+	char *path;
+	int schema_version;
+	struct store_conn *writer;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_job, cv_done;
+	struct job *head, *tail;
+	bool stopping;
+	pthread_key_t reader_key;
+	pthread_mutex_t readers_mu;
+	struct store_conn *readers;
+};
+
+/* Runs one batch of jobs as one transaction, each in its own savepoint. */
+static void run_batch(struct store *s, struct job *batch)
+{
+	struct store_conn *c = s->writer;
+	struct mt_err txerr;
+	mt_err_init(&txerr);
+	enum mt_error txrc = db_exec(c, "BEGIN IMMEDIATE", &txerr);
+	for (struct job *j = batch; j; j = j->next) {
+		if (txrc != MT_OK) {
+			j->rc = mt_fail(j->err, txerr.code, "%s", txerr.msg);
+			continue;
+		}
+		if (db_exec(c, "SAVEPOINT job", j->err) != MT_OK) {
+			j->rc = MT_INTERNAL_ERROR;
+			continue;
+		}
+		j->rc = j->fn(c, j->arg, j->err);
+		db_reset_all(c);
+		if (j->rc != MT_OK)
+			db_exec(c, "ROLLBACK TO job", NULL);
+		db_exec(c, "RELEASE job", NULL);
+	}
+	if (txrc == MT_OK && db_exec(c, "COMMIT", &txerr) != MT_OK) {
+		db_exec(c, "ROLLBACK", NULL);
+		for (struct job *j = batch; j; j = j->next)
+			if (j->rc == MT_OK)
+				j->rc = mt_fail(j->err, txerr.code, "%s", txerr.msg);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct store *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->head && !s->stopping)
+			pthread_cond_wait(&s->cv_job, &s->mu);
+		if (!s->head)
+			break;
+		struct job *batch = s->head;
+		s->head = s->tail = NULL;
+		pthread_mutex_unlock(&s->mu);
+		run_batch(s, batch);
+		pthread_mutex_lock(&s->mu);
+		for (struct job *j = batch; j;) {
+			struct job *n = j->next; /* read before done: the waiter owns j afterwards */
+			j->done = true;
+			j = n;
+		}
+		pthread_cond_broadcast(&s->cv_done);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+enum mt_error store_write(struct store *s, store_write_fn fn, void *arg, struct mt_err *err)
+{
+	struct job j = {.fn = fn, .arg = arg, .err = err, .rc = MT_OK, .done = false, .next = NULL};
+	pthread_mutex_lock(&s->mu);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		return mt_fail(err, MT_TEMPORARILY_UNAVAILABLE, "server is shutting down");
+	}
+	if (s->tail)
+		s->tail->next = &j;
+	else
+		s->head = &j;
+	s->tail = &j;
+	pthread_cond_signal(&s->cv_job);
+	while (!j.done)
+		pthread_cond_wait(&s->cv_done, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	return j.rc;
+}
+
+struct store_conn *store_reader(struct store *s)
+{
+	struct store_conn *c = pthread_getspecific(s->reader_key);
+	if (c)
+		return c;
+	struct mt_err err;
+	mt_err_init(&err);
+	c = db_conn_open(s->path, false, &err);
+	if (!c) {
+		mt_log(MT_LOG_ERROR, "cannot open a read connection: %s", err.msg);
+		abort();
+	}
+	pthread_setspecific(s->reader_key, c);
+	pthread_mutex_lock(&s->readers_mu);
+	c->next_reader = s->readers;
+	s->readers = c;
+	pthread_mutex_unlock(&s->readers_mu);
+	return c;
+}
+
+void store_reader_release(struct store *s)
+{
+	struct store_conn *c = pthread_getspecific(s->reader_key);
+	if (c)
+		db_reset_all(c);
+}
+
+int store_schema_version(struct store *s) { return s->schema_version; }
+
+enum mt_error store_open(const char *path, struct store **out, struct mt_err *err)
+{
+	if (sqlite3_threadsafe() == 0)
+		return mt_fail(err, MT_INTERNAL_ERROR, "SQLite was built without thread support");
+	struct store_conn *w = db_conn_open(path, true, err);
+	if (!w)
+		return err->code;
+	int version = 0;
+	if (store_migrate(w, &version, err) != MT_OK) {
+		db_conn_close(w);
+		return err->code;
+	}
+	struct store *s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	s->writer = w;
+	s->schema_version = version;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->readers_mu, NULL);
+	pthread_cond_init(&s->cv_job, NULL);
+	pthread_cond_init(&s->cv_done, NULL);
+	pthread_key_create(&s->reader_key, NULL);
+	if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
+		db_conn_close(w);
+		free(s->path);
+		free(s);
+		return mt_fail(err, MT_INTERNAL_ERROR, "cannot start the writer thread");
+	}
+	*out = s;
+	return MT_OK;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true;
+	pthread_cond_signal(&s->cv_job);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	struct store_conn *c = s->readers;
+	while (c) {
+		struct store_conn *n = c->next_reader;
+		db_conn_close(c);
+		c = n;
+	}
+	/* A clean close checkpoints the WAL into the main file. */
+	db_conn_close(s->writer);
+	pthread_key_delete(s->reader_key);
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->readers_mu);
+	pthread_cond_destroy(&s->cv_job);
+	pthread_cond_destroy(&s->cv_done);
+	free(s->path);
+	free(s);
+}

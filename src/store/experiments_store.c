@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* experiments_store.c: SQL for experiments and experiment tags. Validation is the API's job; this file
+ * enforces only what the database knows (existence, unique names). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mltrackd/store_experiments.h"
+#include "mltrackd/util.h"
+#include "store_internal.h"
+
+static const char SQL_INSERT[] =
+	"INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time)"
+	" VALUES (?1, '', 'active', ?2, ?2)";
+static const char SQL_INSERT_WITH_ID[] =
+	"INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time,"
+	" last_update_time) VALUES (?1, ?2, ?3, 'active', ?4, ?4)";
+static const char SQL_SET_LOCATION[] = "UPDATE experiments SET artifact_location = ?2 WHERE experiment_id = ?1";
+static const char SQL_NAME_TAKEN[] = "SELECT 1 FROM experiments WHERE name = ?1";
+static const char SQL_ID_EXISTS[] = "SELECT 1 FROM experiments WHERE experiment_id = ?1";
+static const char SQL_UPSERT_TAG[] =
+	"INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?1, ?2, ?3)"
+	" ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value";
+static const char SQL_GET[] =
+	"SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time"
+	" FROM experiments WHERE experiment_id = ?1";
+static const char SQL_GET_BY_NAME[] =
+	"SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time"
+	" FROM experiments WHERE name = ?1";
+static const char SQL_TAGS[] = "SELECT key, value FROM experiment_tags WHERE experiment_id = ?1 ORDER BY key";
+
+struct create_job {
+	const char *name, *location, *root;
+	const struct mt_tag *tags;
+	size_t n_tags;
+	int64_t id;
+};
+
+/* Joins an artifact root and a child the way MLflow's append_to_uri_path does for the roots we support. */
+static char *join_root(const char *root, int64_t id)
+{
+	size_t n = strlen(root);
+	char idbuf[32];
+	snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
+	char *out = xmalloc(n + strlen(idbuf) + 2);
+	memcpy(out, root, n);
+	size_t j = n;
+	if (n == 0 || root[n - 1] != '/')
+		out[j++] = '/';
+	memcpy(out + j, idbuf, strlen(idbuf) + 1);
+	return out;
+}
+
+static enum mt_error insert_tags(struct store_conn *c, int64_t id, const struct mt_tag *tags, size_t n,
+                                 struct mt_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = db_stmt(c, SQL_UPSERT_TAG, err);
+		if (!st)
+			return err->code;
+		sqlite3_bind_int64(st, 1, id);
+		db_bind_text(st, 2, tags[i].key);
+		db_bind_text(st, 3, tags[i].value);
+		if (db_exec_stmt(c, st, err) != MT_OK)
+			return err->code;
+	}
+	return MT_OK;
+}
+
+static enum mt_error create_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct create_job *j = arg;
+	sqlite3_stmt *st = db_stmt(c, SQL_NAME_TAKEN, err);
+	if (!st)
+		return err->code;
+	db_bind_text(st, 1, j->name);
+	bool taken = false;
+	if (db_step_exists(c, st, &taken, err) != MT_OK)
+		return err->code;
+	if (taken)
+		return mt_fail(err, MT_RESOURCE_ALREADY_EXISTS, "Experiment(name=%.500s) already exists.", j->name);
+	st = db_stmt(c, SQL_INSERT, err);
+	if (!st)
+		return err->code;
+	db_bind_text(st, 1, j->name);
+	sqlite3_bind_int64(st, 2, mt_now_ms());
+	if (db_exec_stmt(c, st, err) != MT_OK)
+		return err->code;
+	j->id = sqlite3_last_insert_rowid(c->db);
+	char *loc = (j->location && j->location[0]) ? NULL : join_root(j->root, j->id);
+	st = db_stmt(c, SQL_SET_LOCATION, err);
+	if (!st) {
+		free(loc);
+		return err->code;
+	}
+	sqlite3_bind_int64(st, 1, j->id);
+	sqlite3_bind_text(st, 2, loc ? loc : j->location, -1, SQLITE_TRANSIENT);
+	free(loc);
+	if (db_exec_stmt(c, st, err) != MT_OK)
+		return err->code;
+	return insert_tags(c, j->id, j->tags, j->n_tags, err);
+}
+
+enum mt_error store_experiment_create(struct store *s, const char *name, const char *artifact_location,
+                                      const char *artifact_root, const struct mt_tag *tags, size_t n_tags,
+                                      int64_t *id_out, struct mt_err *err)
+{
+	struct create_job j = {name, artifact_location, artifact_root, tags, n_tags, -1};
+	if (store_write(s, create_job, &j, err) != MT_OK)
+		return err->code;
+	*id_out = j.id;
+	return MT_OK;
+}
+
+static enum mt_error read_experiment(struct store_conn *c, struct arena *a, sqlite3_stmt *st,
+                                     struct mt_experiment *e, struct mt_err *err)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return MT_RESOURCE_DOES_NOT_EXIST;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_fail(c, err, rc);
+	}
+	memset(e, 0, sizeof *e);
+	e->experiment_id = sqlite3_column_int64(st, 0);
+	e->name = db_col_text(a, st, 1);
+	e->artifact_location = db_col_text(a, st, 2);
+	e->lifecycle_stage = db_col_text(a, st, 3);
+	e->creation_time = sqlite3_column_int64(st, 4);
+	e->last_update_time = sqlite3_column_int64(st, 5);
+	sqlite3_reset(st);
+
+	sqlite3_stmt *t = db_stmt(c, SQL_TAGS, err);
+	if (!t)
+		return err->code;
+	sqlite3_bind_int64(t, 1, e->experiment_id);
+	size_t cap = 0;
+	while ((rc = sqlite3_step(t)) == SQLITE_ROW) {
+		if (e->n_tags == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct mt_tag *nt = arena_alloc(a, ncap * sizeof *nt);
+			if (e->n_tags)
+				memcpy(nt, e->tags, e->n_tags * sizeof *nt);
+			e->tags = nt;
+			cap = ncap;
+		}
+		e->tags[e->n_tags].key = db_col_text(a, t, 0);
+		e->tags[e->n_tags].value = db_col_text(a, t, 1);
+		e->n_tags++;
+	}
+	sqlite3_reset(t);
+	if (rc != SQLITE_DONE)
+		return db_fail(c, err, rc);
+	return MT_OK;
+}
+
+enum mt_error store_experiment_get(struct store *s, struct arena *a, int64_t id, struct mt_experiment *out,
+                                   struct mt_err *err)
+{
+	struct store_conn *c = store_reader(s);
+	sqlite3_stmt *st = db_stmt(c, SQL_GET, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, id);
+	enum mt_error rc = read_experiment(c, a, st, out, err);
+	if (rc == MT_RESOURCE_DOES_NOT_EXIST)
+		return mt_fail(err, rc, "No Experiment with id=%lld exists", (long long)id);
+	return rc;
+}
+
+enum mt_error store_experiment_get_by_name(struct store *s, struct arena *a, const char *name,
+                                           struct mt_experiment *out, struct mt_err *err)
+{
+	struct store_conn *c = store_reader(s);
+	sqlite3_stmt *st = db_stmt(c, SQL_GET_BY_NAME, err);
+	if (!st)
+		return err->code;
+	db_bind_text(st, 1, name);
+	enum mt_error rc = read_experiment(c, a, st, out, err);
+	if (rc == MT_RESOURCE_DOES_NOT_EXIST)
+		return mt_fail(err, rc, "Could not find experiment with name %.500s", name);
+	return rc;
+}
+
+struct default_job {
+	const char *root;
+};
+
+static enum mt_error default_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct default_job *j = arg;
+	sqlite3_stmt *st = db_stmt(c, SQL_ID_EXISTS, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, 0);
+	bool found = false;
+	if (db_step_exists(c, st, &found, err) != MT_OK)
+		return err->code;
+	if (found)
+		return MT_OK;
+	char *loc = join_root(j->root, 0);
+	st = db_stmt(c, SQL_INSERT_WITH_ID, err);
+	if (!st) {
+		free(loc);
+		return err->code;
+	}
+	int64_t now = mt_now_ms();
+	sqlite3_bind_int64(st, 1, 0);
+	sqlite3_bind_text(st, 2, "Default", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, loc, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, now);
+	free(loc);
+	return db_exec_stmt(c, st, err);
+}
+
+enum mt_error store_experiment_ensure_default(struct store *s, const char *artifact_root, struct mt_err *err)
+{
+	struct default_job j = {artifact_root};
+	return store_write(s, default_job, &j, err);
+}

@@ -1,0 +1,208 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Compat suite: drives a live server with the real, pinned `mlflow` client.
+
+The same tests run against mltrackd (default) and against the reference `mlflow server`
+(`--server=reference` or MT_COMPAT_SERVER=reference), so they encode MLflow's behaviour, not ours.
+Where the reference answers badly (HTML 500 for malformed JSON...), tests branch on `is_reference`
+and name the deviation; docs/api-coverage.md lists them.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import pytest
+import requests
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# The client must never wait on retries or phone home during tests.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "1"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--server",
+        default=os.environ.get("MT_COMPAT_SERVER", "mltrackd"),
+        choices=["mltrackd", "reference"],
+        help="which server the compat suite drives",
+    )
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One server process on a free loopback port with its own fresh data directory."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.dir = tempfile.mkdtemp(prefix=f"mt_compat_{kind}_")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "server.log")
+
+    def command(self):
+        db = os.path.join(self.dir, "db.sqlite")
+        arts = os.path.join(self.dir, "artifacts")
+        if self.kind == "reference":
+            mlflow = os.path.join(os.path.dirname(sys.executable), "mlflow")
+            return [mlflow, "server", "--host", "127.0.0.1", "--port", str(self.port),
+                    "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", arts,
+                    "--workers", "1"]
+        binary = os.environ.get("MLTRACKD_BIN", os.path.join(REPO, "build", "mltrackd"))
+        return [binary, "--host", "127.0.0.1", "--port", str(self.port),
+                "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", arts]
+
+    def start(self, timeout=90):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.command(), cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}:\n{self.read_log()}")
+            try:
+                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.kind} did not answer /health within {timeout}s:\n{self.read_log()}")
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.log.close()
+
+    def stop(self):
+        """SIGTERM, then check the exit was clean and sanitizers said nothing."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        rc = self.proc.returncode
+        self.proc = None
+        return rc
+
+    def sanitizer_report(self):
+        log = self.read_log()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in log:
+                return log
+        return None
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _start(kind):
+    return Server(kind).start()
+
+
+def _finish(server):
+    rc = server.stop()
+    report = server.sanitizer_report() if server.kind == "mltrackd" else None
+    if report:
+        pytest.fail(f"sanitizer report from mltrackd:\n{report[-6000:]}", pytrace=False)
+    if server.kind == "mltrackd" and rc not in (0, None):
+        pytest.fail(f"mltrackd exited with {rc} on SIGTERM:\n{server.read_log()[-3000:]}", pytrace=False)
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def server_kind(request):
+    return request.config.getoption("--server")
+
+
+@pytest.fixture(scope="session")
+def is_reference(server_kind):
+    return server_kind == "reference"
+
+
+@pytest.fixture(scope="session")
+def server(server_kind):
+    """The session's shared server. Tests stay independent by using unique names (see `unique`)."""
+    s = _start(server_kind)
+    yield s
+    _finish(s)
+
+
+@pytest.fixture
+def fresh_server(server_kind):
+    """A server of its own, for tests that restart or kill it."""
+    s = _start(server_kind)
+    yield s
+    _finish(s)
+
+
+@pytest.fixture
+def tracking_uri(server, monkeypatch):
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
+    mlflow.set_tracking_uri(server.url)
+    yield server.url
+    while mlflow.active_run():
+        mlflow.end_run()
+
+
+@pytest.fixture
+def client(tracking_uri):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri)
+
+
+@pytest.fixture
+def unique():
+    """A name prefix no other test uses."""
+    return "t-" + uuid.uuid4().hex[:12]
+
+
+class Rest:
+    """Raw HTTP against the server, for wire-level assertions (status codes, error bodies)."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def call(self, method, path, json=None, params=None, data=None, headers=None):
+        return requests.request(method, self.base + path, json=json, params=params, data=data,
+                                headers=headers, timeout=60)
+
+    def get(self, path, **params):
+        return self.call("GET", path, params=params)
+
+    def post(self, path, body):
+        return self.call("POST", path, json=body)
+
+
+@pytest.fixture
+def rest(server):
+    return Rest(server.url)

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_util.c: arena, buffer, JSON writer and readers, MLflow validation rules, error mapping. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mltrackd/arena.h"
+#include "mltrackd/buf.h"
+#include "mltrackd/json.h"
+#include "mltrackd/util.h"
+#include "mltrackd/validate.h"
+#include "suites.h"
+
+static int cleanups;
+static void count_cleanup(void *p) { cleanups += *(int *)p; }
+
+START_TEST(arena_allocates_and_cleans_up)
+{
+	struct arena *a = arena_new();
+	char *s = arena_strdup(a, "hello");
+	ck_assert_str_eq(s, "hello");
+	char *big = arena_alloc(a, 100000);
+	memset(big, 'x', 100000);
+	for (int i = 0; i < 5000; i++)
+		ck_assert_ptr_nonnull(arena_alloc(a, 24));
+	ck_assert_str_eq(arena_printf(a, "%d-%s", 42, "x"), "42-x");
+	static int one = 1;
+	cleanups = 0;
+	arena_on_free(a, count_cleanup, &one);
+	arena_on_free(a, count_cleanup, &one);
+	arena_free(a);
+	ck_assert_int_eq(cleanups, 2);
+}
+END_TEST
+
+START_TEST(buf_respects_its_cap)
+{
+	struct buf b;
+	buf_init(&b, 10);
+	buf_puts(&b, "12345");
+	ck_assert(!b.overflow);
+	buf_puts(&b, "678901");
+	ck_assert(b.overflow);
+	ck_assert_uint_eq(b.len, 5);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(json_writer_shapes)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	struct jw w;
+	jw_init(&w, &b);
+	jw_obj_open(&w);
+	jw_kv_str(&w, "a", "q\"\n\x01");
+	jw_key(&w, "l");
+	jw_arr_open(&w);
+	jw_double(&w, 0.1);
+	jw_double(&w, NAN);
+	jw_double(&w, -INFINITY);
+	jw_double(&w, 3.0);
+	jw_double(&w, 1e300);
+	jw_int(&w, -7);
+	jw_arr_close(&w);
+	jw_kv_bool(&w, "t", true);
+	jw_obj_close(&w);
+	ck_assert_str_eq(b.data, "{\"a\":\"q\\\"\\n\\u0001\",\"l\":[0.1,\"NaN\",\"-Infinity\",3.0,1e+300,-7],\"t\":true}");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(double_format_round_trips)
+{
+	double vals[] = {0.1, 1.0 / 3, 123456789.123, 1e-7, -2.5e-300, 0.30000000000000004, 9007199254740993.0};
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+		char out[40];
+		mt_format_double(out, sizeof out, vals[i]);
+		ck_assert_msg(strtod(out, NULL) == vals[i], "%s", out);
+	}
+}
+END_TEST
+
+START_TEST(json_getters_follow_mlflow)
+{
+	cJSON *o = cJSON_Parse("{\"s\":\"x\",\"n\":5,\"e\":\"\",\"i\":\"12\",\"d\":\"NaN\",\"b\":\"True\",\"runId\":\"r\",\"bad\":true}");
+	struct mt_err err;
+	const char *s = NULL;
+	mt_err_init(&err);
+	ck_assert_int_eq(json_get_str(o, "s", true, &s, &err), MT_OK);
+	ck_assert_str_eq(s, "x");
+	ck_assert_int_eq(json_get_str(o, "run_id", true, &s, &err), MT_OK); /* camelCase accepted */
+	ck_assert_str_eq(s, "r");
+	ck_assert_int_eq(json_get_str(o, "n", true, &s, &err), MT_INVALID_PARAMETER_VALUE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "Invalid value 5 for parameter 'n' supplied"));
+	mt_err_init(&err);
+	ck_assert_int_eq(json_get_str(o, "e", true, &s, &err), MT_INVALID_PARAMETER_VALUE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "Missing value for required parameter 'e'"));
+	mt_err_init(&err);
+	int64_t i = 0;
+	ck_assert_int_eq(json_get_i64(o, "i", true, &i, NULL, &err), MT_OK);
+	ck_assert_int_eq(i, 12);
+	double d = 0;
+	ck_assert_int_eq(json_get_double(o, "d", true, &d, &err), MT_OK);
+	ck_assert(isnan(d));
+	ck_assert_int_eq(json_get_double(o, "bad", true, &d, &err), MT_INVALID_PARAMETER_VALUE);
+	mt_err_init(&err);
+	bool b = false;
+	ck_assert_int_eq(json_get_bool(o, "b", true, &b, NULL, &err), MT_OK);
+	ck_assert(b);
+	const cJSON *arr;
+	ck_assert_int_eq(json_get_array(o, "s", true, &arr, &err), MT_OK); /* lone query value -> [value] */
+	ck_assert_int_eq(cJSON_GetArraySize(arr), 1);
+	cJSON_Delete(o);
+}
+END_TEST
+
+START_TEST(key_names_follow_mlflow)
+{
+	struct mt_err err;
+	const char *good[] = {"acc", "a/b", "train loss", "x:y", "a.b-c_d", "ümlaut"};
+	const char *bad[] = {"", "/a", "a/", "a//b", "..", "a/../b", "./a", "a/.", "a*b", "a\\b", "a\"b"};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		mt_err_init(&err);
+		ck_assert_msg(validate_key_name("key", good[i], &err) == MT_OK, "%s: %s", good[i], err.msg);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		mt_err_init(&err);
+		ck_assert_msg(validate_key_name("key", bad[i], &err) == MT_INVALID_PARAMETER_VALUE, "%s", bad[i]);
+	}
+	mt_err_init(&err);
+	char *long_val = calloc(1, 300);
+	memset(long_val, 'a', 251);
+	ck_assert_int_eq(validate_length("key", 250, long_val, &err), MT_INVALID_PARAMETER_VALUE);
+	ck_assert_str_eq(err.msg, "'key' exceeds the maximum length of 250 characters");
+	free(long_val);
+	ck_assert_uint_eq(utf8_len("héllo"), 5);
+	ck_assert(valid_run_id("0123abcd"));
+	ck_assert(!valid_run_id("../x"));
+	ck_assert(!valid_run_id(""));
+}
+END_TEST
+
+START_TEST(every_error_code_maps)
+{
+	for (int c = 0; c < MT_ERROR__COUNT; c++) {
+		int st = mt_error_http_status((enum mt_error)c);
+		ck_assert(st >= 200 && st < 600);
+		ck_assert_ptr_nonnull(mt_error_name((enum mt_error)c));
+	}
+	ck_assert_int_eq(mt_error_http_status(MT_RESOURCE_ALREADY_EXISTS), 400);
+	ck_assert_int_eq(mt_error_http_status(MT_RESOURCE_DOES_NOT_EXIST), 404);
+	ck_assert_str_eq(mt_error_name(MT_INVALID_PARAMETER_VALUE), "INVALID_PARAMETER_VALUE");
+	struct mt_err err;
+	mt_err_init(&err);
+	mt_fail(&err, MT_INVALID_PARAMETER_VALUE, "first");
+	mt_fail(&err, MT_INTERNAL_ERROR, "second");
+	ck_assert_int_eq(err.code, MT_INVALID_PARAMETER_VALUE);
+	ck_assert_str_eq(err.msg, "first");
+}
+END_TEST
+
+Suite *util_suite(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, arena_allocates_and_cleans_up);
+	tcase_add_test(tc, buf_respects_its_cap);
+	tcase_add_test(tc, json_writer_shapes);
+	tcase_add_test(tc, double_format_round_trips);
+	tcase_add_test(tc, json_getters_follow_mlflow);
+	tcase_add_test(tc, key_names_follow_mlflow);
+	tcase_add_test(tc, every_error_code_maps);
+	suite_add_tcase(s, tc);
+	return s;
+}
