@@ -17,6 +17,11 @@ MT_HANDLER(api_server_info);
 MT_HANDLER(api_experiments_create);
 MT_HANDLER(api_experiments_get);
 MT_HANDLER(api_experiments_get_by_name);
+MT_HANDLER(api_experiments_update);
+MT_HANDLER(api_experiments_delete);
+MT_HANDLER(api_experiments_restore);
+MT_HANDLER(api_experiments_set_tag);
+MT_HANDLER(api_experiments_delete_tag);
 
 /* ---- src/api/runs.c ---- */
 

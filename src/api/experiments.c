@@ -127,3 +127,68 @@ MT_HANDLER(api_experiments_get_by_name)
 	http_reply_json_end(w);
 	return MT_OK;
 }
+
+/* Reads the required experiment_id (a string on the wire) as the SQL store's integer id. */
+static enum mt_error read_experiment_id(struct mt_request *req, int64_t *id, struct mt_err *err)
+{
+	const char *sid = NULL;
+	if (json_get_str(req->args, "experiment_id", true, &sid, err) != MT_OK)
+		return err->code;
+	return parse_experiment_id(sid, id, err);
+}
+
+MT_HANDLER(api_experiments_update)
+{
+	int64_t id;
+	const char *new_name = NULL;
+	if (read_experiment_id(req, &id, err) != MT_OK || json_get_str(req->args, "new_name", true, &new_name, err) != MT_OK ||
+	    validate_experiment_name(new_name, err) != MT_OK ||
+	    store_experiment_rename(req->srv->store, id, new_name, err) != MT_OK)
+		return err->code;
+	http_reply_empty(resp);
+	return MT_OK;
+}
+
+MT_HANDLER(api_experiments_delete)
+{
+	int64_t id;
+	if (read_experiment_id(req, &id, err) != MT_OK || store_experiment_delete(req->srv->store, id, err) != MT_OK)
+		return err->code;
+	http_reply_empty(resp);
+	return MT_OK;
+}
+
+MT_HANDLER(api_experiments_restore)
+{
+	int64_t id;
+	if (read_experiment_id(req, &id, err) != MT_OK || store_experiment_restore(req->srv->store, id, err) != MT_OK)
+		return err->code;
+	http_reply_empty(resp);
+	return MT_OK;
+}
+
+MT_HANDLER(api_experiments_set_tag)
+{
+	int64_t id;
+	const char *key = NULL, *value = "";
+	if (read_experiment_id(req, &id, err) != MT_OK || json_get_str(req->args, "key", true, &key, err) != MT_OK ||
+	    json_get_str(req->args, "value", false, &value, err) != MT_OK ||
+	    validate_key_name("key", key, err) != MT_OK ||
+	    validate_length("key", MT_MAX_EXPERIMENT_TAG_KEY_LENGTH, key, err) != MT_OK ||
+	    validate_length("value", MT_MAX_EXPERIMENT_TAG_VAL_LENGTH, value, err) != MT_OK ||
+	    store_experiment_set_tag(req->srv->store, id, key, value, err) != MT_OK)
+		return err->code;
+	http_reply_empty(resp);
+	return MT_OK;
+}
+
+MT_HANDLER(api_experiments_delete_tag)
+{
+	int64_t id;
+	const char *key = NULL;
+	if (read_experiment_id(req, &id, err) != MT_OK || json_get_str(req->args, "key", true, &key, err) != MT_OK ||
+	    store_experiment_delete_tag(req->srv->store, id, key, err) != MT_OK)
+		return err->code;
+	http_reply_empty(resp);
+	return MT_OK;
+}

@@ -23,11 +23,11 @@ const struct mt_route mt_routes[] = {
 	{GET, "/mlflow/experiments/get", api_experiments_get, RES_EXPERIMENT, "experiment_id", PERM_READ, ROUTE_V2},
 	{GET, "/mlflow/experiments/get-by-name", api_experiments_get_by_name, RES_EXPERIMENT_NAME, "experiment_name", PERM_READ, ROUTE_V2},
 	{GET | POST, "/mlflow/experiments/search", NULL, RES_EXPERIMENT_LIST, NULL, PERM_AUTHENTICATED, ROUTE_V2},
-	{POST, "/mlflow/experiments/update", NULL, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/experiments/delete", NULL, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
-	{POST, "/mlflow/experiments/restore", NULL, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
-	{POST, "/mlflow/experiments/set-experiment-tag", NULL, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/experiments/delete-experiment-tag", NULL, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/experiments/update", api_experiments_update, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/experiments/delete", api_experiments_delete, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow/experiments/restore", api_experiments_restore, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow/experiments/set-experiment-tag", api_experiments_set_tag, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/experiments/delete-experiment-tag", api_experiments_delete_tag, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/experiments/search-datasets", NULL, RES_EXPERIMENT_LIST, "experiment_ids", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
 
 	/* ---- runs ---- */

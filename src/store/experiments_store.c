@@ -221,3 +221,178 @@ enum mt_error store_experiment_ensure_default(struct store *s, const char *artif
 	struct default_job j = {artifact_root};
 	return store_write(s, default_job, &j, err);
 }
+
+/* ---- lifecycle, rename, tags ---- */
+
+static const char SQL_STAGE[] = "SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?1";
+static const char SQL_SET_STAGE[] =
+	"UPDATE experiments SET lifecycle_stage = ?2, last_update_time = ?3 WHERE experiment_id = ?1";
+static const char SQL_RUNS_DELETE[] =
+	"UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ?2 WHERE experiment_id = ?1";
+static const char SQL_RUNS_RESTORE[] =
+	"UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE experiment_id = ?1";
+static const char SQL_RENAME[] = "UPDATE experiments SET name = ?2, last_update_time = ?3 WHERE experiment_id = ?1";
+static const char SQL_NAME_TAKEN_OTHER[] = "SELECT 1 FROM experiments WHERE name = ?1 AND experiment_id != ?2";
+static const char SQL_DELETE_TAG[] = "DELETE FROM experiment_tags WHERE experiment_id = ?1 AND key = ?2";
+
+/* The experiment's lifecycle stage: 1 active, 0 deleted, -1 unknown. */
+static enum mt_error stage_of(struct store_conn *c, int64_t id, int *stage, struct mt_err *err)
+{
+	sqlite3_stmt *st = db_stmt(c, SQL_STAGE, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*stage = strcmp((const char *)sqlite3_column_text(st, 0), "active") == 0 ? 1 : 0;
+	else
+		*stage = -1;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(c, err, rc);
+	return MT_OK;
+}
+
+static enum mt_error not_found(struct mt_err *err, int64_t id)
+{
+	return mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%lld exists", (long long)id);
+}
+
+static enum mt_error require_active(struct store_conn *c, int64_t id, struct mt_err *err)
+{
+	int stage;
+	if (stage_of(c, id, &stage, err) != MT_OK)
+		return err->code;
+	if (stage < 0)
+		return not_found(err, id);
+	if (stage == 0)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "The experiment %lld must be in the 'active' state. Current state is deleted.", (long long)id);
+	return MT_OK;
+}
+
+struct stage_job {
+	int64_t id;
+	bool restore;
+};
+
+static enum mt_error stage_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct stage_job *j = arg;
+	int stage;
+	if (stage_of(c, j->id, &stage, err) != MT_OK)
+		return err->code;
+	/* MLflow looks the experiment up in the stage it must leave: deleting a deleted one, or restoring an
+	 * active one, is "does not exist". */
+	if (stage != (j->restore ? 0 : 1))
+		return not_found(err, j->id);
+	int64_t now = mt_now_ms();
+	sqlite3_stmt *st = db_stmt(c, SQL_SET_STAGE, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, j->id);
+	sqlite3_bind_text(st, 2, j->restore ? "active" : "deleted", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	if (db_exec_stmt(c, st, err) != MT_OK)
+		return err->code;
+	st = db_stmt(c, j->restore ? SQL_RUNS_RESTORE : SQL_RUNS_DELETE, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, j->id);
+	if (!j->restore)
+		sqlite3_bind_int64(st, 2, now);
+	return db_exec_stmt(c, st, err);
+}
+
+enum mt_error store_experiment_delete(struct store *s, int64_t id, struct mt_err *err)
+{
+	struct stage_job j = {id, false};
+	return store_write(s, stage_job, &j, err);
+}
+
+enum mt_error store_experiment_restore(struct store *s, int64_t id, struct mt_err *err)
+{
+	struct stage_job j = {id, true};
+	return store_write(s, stage_job, &j, err);
+}
+
+struct rename_job {
+	int64_t id;
+	const char *name;
+};
+
+static enum mt_error rename_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct rename_job *j = arg;
+	int stage;
+	if (stage_of(c, j->id, &stage, err) != MT_OK)
+		return err->code;
+	if (stage < 0)
+		return not_found(err, j->id);
+	if (stage == 0)
+		return mt_fail(err, MT_INVALID_STATE, "Cannot rename a non-active experiment.");
+	sqlite3_stmt *st = db_stmt(c, SQL_NAME_TAKEN_OTHER, err);
+	if (!st)
+		return err->code;
+	db_bind_text(st, 1, j->name);
+	sqlite3_bind_int64(st, 2, j->id);
+	bool taken = false;
+	if (db_step_exists(c, st, &taken, err) != MT_OK)
+		return err->code;
+	if (taken)
+		return mt_fail(err, MT_RESOURCE_ALREADY_EXISTS, "Experiment(name=%.500s) already exists.", j->name);
+	st = db_stmt(c, SQL_RENAME, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, j->id);
+	db_bind_text(st, 2, j->name);
+	sqlite3_bind_int64(st, 3, mt_now_ms());
+	return db_exec_stmt(c, st, err);
+}
+
+enum mt_error store_experiment_rename(struct store *s, int64_t id, const char *new_name, struct mt_err *err)
+{
+	struct rename_job j = {id, new_name};
+	return store_write(s, rename_job, &j, err);
+}
+
+struct tag_job {
+	int64_t id;
+	const char *key, *value;
+	bool del;
+};
+
+static enum mt_error tag_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct tag_job *j = arg;
+	if (require_active(c, j->id, err) != MT_OK)
+		return err->code;
+	if (!j->del) {
+		struct mt_tag t = {j->key, j->value};
+		return insert_tags(c, j->id, &t, 1, err);
+	}
+	sqlite3_stmt *st = db_stmt(c, SQL_DELETE_TAG, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, j->id);
+	db_bind_text(st, 2, j->key);
+	if (db_exec_stmt(c, st, err) != MT_OK)
+		return err->code;
+	if (sqlite3_changes(c->db) == 0)
+		return mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST, "No tag with name: %.250s in experiment with id %lld", j->key,
+		               (long long)j->id);
+	return MT_OK;
+}
+
+enum mt_error store_experiment_set_tag(struct store *s, int64_t id, const char *key, const char *value,
+                                       struct mt_err *err)
+{
+	struct tag_job j = {id, key, value, false};
+	return store_write(s, tag_job, &j, err);
+}
+
+enum mt_error store_experiment_delete_tag(struct store *s, int64_t id, const char *key, struct mt_err *err)
+{
+	struct tag_job j = {id, key, NULL, true};
+	return store_write(s, tag_job, &j, err);
+}

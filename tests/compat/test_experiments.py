@@ -83,3 +83,85 @@ def test_bad_tag_key_rejected_and_nothing_written(rest, unique):
                   {"name": unique, "tags": [{"key": "bad*key", "value": "v"}]})
     assert_error(r, 400, "INVALID_PARAMETER_VALUE")
     assert rest.get("/api/2.0/mlflow/experiments/get-by-name", experiment_name=unique).status_code == 404
+
+
+def test_rename(client, unique):
+    eid = client.create_experiment(unique)
+    before = client.get_experiment(eid).last_update_time
+    client.rename_experiment(eid, unique + "-renamed")
+    e = client.get_experiment(eid)
+    assert e.name == unique + "-renamed"
+    assert e.last_update_time >= before
+    assert client.get_experiment_by_name(unique) is None
+
+
+def test_rename_errors(rest, client, unique):
+    a = client.create_experiment(unique + "-a")
+    client.create_experiment(unique + "-b")
+    # Taking another experiment's name is a 400 (the reference's code is BAD_REQUEST with SQL text in the
+    # message; ours is RESOURCE_ALREADY_EXISTS with a clean message: see docs/api-coverage.md).
+    r = rest.post("/api/2.0/mlflow/experiments/update", {"experiment_id": a, "new_name": unique + "-b"})
+    assert r.status_code == 400
+    assert_error(rest.post("/api/2.0/mlflow/experiments/update", {"experiment_id": a}), 400,
+                 "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'new_name'")
+    assert_error(rest.post("/api/2.0/mlflow/experiments/update", {"experiment_id": "987654321", "new_name": "z"}),
+                 404, "RESOURCE_DOES_NOT_EXIST")
+    client.delete_experiment(a)
+    assert_error(rest.post("/api/2.0/mlflow/experiments/update", {"experiment_id": a, "new_name": unique + "-c"}),
+                 500, "INVALID_STATE", "Cannot rename a non-active experiment")
+
+
+def test_delete_and_restore(client, unique):
+    eid = client.create_experiment(unique)
+    client.delete_experiment(eid)
+    e = client.get_experiment(eid)
+    assert e.lifecycle_stage == "deleted"
+    # get-by-name still finds a deleted experiment; its name stays taken
+    assert client.get_experiment_by_name(unique).lifecycle_stage == "deleted"
+    with pytest.raises(MlflowException) as exc:
+        client.create_experiment(unique)
+    assert exc.value.error_code == "RESOURCE_ALREADY_EXISTS"
+    client.restore_experiment(eid)
+    assert client.get_experiment(eid).lifecycle_stage == "active"
+
+
+def test_delete_restore_errors(rest, client, unique):
+    eid = client.create_experiment(unique)
+    assert_error(rest.post("/api/2.0/mlflow/experiments/restore", {"experiment_id": eid}), 404,
+                 "RESOURCE_DOES_NOT_EXIST")
+    assert rest.post("/api/2.0/mlflow/experiments/delete", {"experiment_id": eid}).json() == {}
+    assert_error(rest.post("/api/2.0/mlflow/experiments/delete", {"experiment_id": eid}), 404,
+                 "RESOURCE_DOES_NOT_EXIST")
+    assert_error(rest.post("/api/2.0/mlflow/experiments/delete", {"experiment_id": "987654321"}), 404,
+                 "RESOURCE_DOES_NOT_EXIST")
+    assert_error(rest.post("/api/2.0/mlflow/experiments/delete", {}), 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_deleted_experiment_cannot_be_set_active(tracking_uri, client, unique):
+    eid = client.create_experiment(unique)
+    client.delete_experiment(eid)
+    with pytest.raises(MlflowException):
+        mlflow.set_experiment(unique)
+
+
+def test_experiment_tags(client, rest, unique):
+    eid = client.create_experiment(unique)
+    client.set_experiment_tag(eid, "stage", "dev")
+    client.set_experiment_tag(eid, "stage", "prod")  # upsert
+    client.set_experiment_tag(eid, "note", "")
+    assert client.get_experiment(eid).tags == {"stage": "prod", "note": ""}
+    client.delete_experiment_tag(eid, "stage")
+    assert client.get_experiment(eid).tags == {"note": ""}
+    assert_error(rest.post("/api/2.0/mlflow/experiments/delete-experiment-tag", {"experiment_id": eid, "key": "nope"}),
+                 404, "RESOURCE_DOES_NOT_EXIST", "No tag with name: nope")
+    assert_error(rest.post("/api/2.0/mlflow/experiments/set-experiment-tag",
+                           {"experiment_id": eid, "key": "bad*key", "value": "v"}), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(rest.post("/api/2.0/mlflow/experiments/set-experiment-tag",
+                           {"experiment_id": eid, "key": "k" * 251, "value": "v"}), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(rest.post("/api/2.0/mlflow/experiments/set-experiment-tag", {"experiment_id": eid, "value": "v"}),
+                 400, "INVALID_PARAMETER_VALUE")
+    client.delete_experiment(eid)
+    assert_error(rest.post("/api/2.0/mlflow/experiments/set-experiment-tag",
+                           {"experiment_id": eid, "key": "k", "value": "v"}),
+                 400, "INVALID_PARAMETER_VALUE", "must be in the 'active' state")
+    assert client.get_experiment(eid).tags == {"note": ""}
