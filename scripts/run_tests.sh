@@ -21,6 +21,11 @@ step "lint"
 scripts/lint.sh
 step "unit tests (Check, asan+ubsan)"
 build-asan/mt_unit
+step "fuzz corpus replay (asan+ubsan)"
+for r in build-asan/replay_*; do
+  name="${r##*/replay_}"
+  "$r" "tests/fuzz/corpus/$name"
+done
 step "compat suite vs mltrackd (asan+ubsan build)"
 MLTRACKD_BIN="$PWD/build-asan/mltrackd" .venv/bin/python -m pytest -q -p no:cacheprovider tests/compat --server=mltrackd
 if [ "${MT_SKIP_REFERENCE:-0}" != "1" ]; then

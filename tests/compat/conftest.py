@@ -95,6 +95,10 @@ class Server:
         self.proc.wait()
         self.log.close()
 
+    def restart(self):
+        """Starts the server again on the same data directory and port (after kill9 or stop)."""
+        return self.start()
+
     def stop(self):
         """SIGTERM, then check the exit was clean and sanitizers said nothing."""
         if self.proc is None:
