@@ -23,3 +23,42 @@ def test_acknowledged_writes_survive_kill9(fresh_server, unique):
         assert e.name == f"{unique}-{i}"
         assert e.tags["i"] == str(i)
     assert client.get_experiment(ids[0]).tags["last"] == "write"
+
+
+def test_sigterm_lets_in_flight_request_finish(fresh_server, is_reference, unique):
+    """SIGTERM while a request is half-sent: the server stops accepting, finishes it, answers, exits 0."""
+    import json
+    import signal
+    import socket
+    import time
+
+    import pytest
+
+    if is_reference:
+        pytest.skip("exercises mltrackd's own shutdown path (mlflow server's is uvicorn's)")
+    body = json.dumps({"name": unique}).encode()
+    s = socket.create_connection(("127.0.0.1", fresh_server.port))
+    head = (f"POST /api/2.0/mlflow/experiments/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    s.sendall(head + body[:5])
+    time.sleep(0.3)
+    fresh_server.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    s.sendall(body[5:])
+    reply = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        reply += chunk
+    s.close()
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+    assert b'"experiment_id"' in reply
+    assert fresh_server.proc.wait(timeout=30) == 0
+    # And the write it acknowledged is there after a restart.
+    fresh_server.log.close()
+    fresh_server.proc = None
+    fresh_server.restart()
+    from mlflow import MlflowClient
+
+    assert MlflowClient(fresh_server.url).get_experiment_by_name(unique) is not None

@@ -120,6 +120,27 @@ START_TEST(experiment_create_get_roundtrip)
 }
 END_TEST
 
+START_TEST(oversized_body_is_refused_before_parsing)
+{
+	struct mt_request req;
+	memset(&req, 0, sizeof req);
+	req.arena = arena_new();
+	req.srv = &fx.srv;
+	req.method = MT_POST;
+	req.url = "/api/2.0/mlflow/experiments/create";
+	req.body = "";
+	req.body_too_large = true; /* what the connection layer sets past --max-body-bytes */
+	req.content_type = "application/json";
+	struct mt_response resp;
+	mt_response_init(&resp);
+	mt_dispatch(&req, &resp);
+	ck_assert_int_eq(resp.status, 400);
+	ck_assert_ptr_nonnull(strstr(resp.body.data, "exceeds the limit"));
+	mt_response_free(&resp);
+	arena_free(req.arena);
+}
+END_TEST
+
 Suite *dispatch_suite(void)
 {
 	Suite *s = suite_create("dispatch");
@@ -134,6 +155,7 @@ Suite *dispatch_suite(void)
 	tcase_add_test(tc, health_and_version);
 	tcase_add_test(tc, malformed_json_is_400);
 	tcase_add_test(tc, experiment_create_get_roundtrip);
+	tcase_add_test(tc, oversized_body_is_refused_before_parsing);
 	suite_add_tcase(s, tc);
 	return s;
 }
