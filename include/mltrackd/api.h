@@ -12,6 +12,7 @@
 MT_HANDLER(api_health);
 MT_HANDLER(api_version);
 MT_HANDLER(api_server_info);
+MT_HANDLER(api_metrics); /* src/http/metrics.c */
 
 /* ---- src/api/experiments.c ---- */
 MT_HANDLER(api_experiments_create);

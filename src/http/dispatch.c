@@ -8,8 +8,10 @@
 #include "mltrackd/acl.h"
 #include "mltrackd/config.h"
 #include "mltrackd/http.h"
+#include "mltrackd/metrics.h"
 #include "mltrackd/route.h"
 #include "mltrackd/store.h"
+#include "mltrackd/util.h"
 
 enum prefix { PFX_NONE, PFX_API2, PFX_AJAX2, PFX_API3, PFX_AJAX3 };
 
@@ -155,6 +157,7 @@ void mt_dispatch(struct mt_request *req, struct mt_response *resp)
 {
 	struct mt_err err;
 	mt_err_init(&err);
+	int64_t t0 = mt_mono_us();
 	enum mt_error rc = req->route ? MT_OK : mt_route_match(req, &err);
 	if (rc == MT_OK)
 		rc = parse_args(req, &err);
@@ -173,6 +176,7 @@ void mt_dispatch(struct mt_request *req, struct mt_response *resp)
 		http_reply_error(resp, rc, err.msg);
 	if (req->srv && req->srv->store)
 		store_reader_release(req->srv->store);
+	metrics_request(req->route ? (long)(req->route - mt_routes) : -1, resp->status, mt_mono_us() - t0);
 }
 
 static int hexval(char c)

@@ -17,6 +17,7 @@ const struct mt_route mt_routes[] = {
 	{GET, "/health", api_health, RES_SERVER, NULL, PERM_PUBLIC, ROUTE_ROOT},
 	{GET, "/version", api_version, RES_SERVER, NULL, PERM_PUBLIC, ROUTE_ROOT},
 	{GET, "/mlflow/server-info", api_server_info, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V3},
+	{GET, "/metrics", api_metrics, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_ROOT},
 
 	/* ---- experiments ---- */
 	{POST, "/mlflow/experiments/create", api_experiments_create, RES_EXPERIMENT_NEW, NULL, PERM_AUTHENTICATED, ROUTE_V2},

@@ -13,6 +13,7 @@
 
 #include "mltrackd/config.h"
 #include "mltrackd/http.h"
+#include "mltrackd/metrics.h"
 #include "mltrackd/route.h"
 #include "mltrackd/util.h"
 
@@ -113,6 +114,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->header = header_lookup;
 		req->header_ctx = conn;
 		atomic_fetch_add(&h->in_flight, 1);
+		metrics_in_flight(1);
 		*con_cls = cx;
 		return MHD_YES;
 	}
@@ -171,6 +173,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(cx);
 	*con_cls = NULL;
 	atomic_fetch_sub(&h->in_flight, 1);
+	metrics_in_flight(-1);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -194,6 +197,7 @@ enum mt_error http_server_start(struct mt_server *srv, struct mt_http **out, str
 	int gai = getaddrinfo(cfg->host, port, &hints, &ai);
 	if (gai != 0)
 		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "cannot resolve host '%s': %s", cfg->host, gai_strerror(gai));
+	metrics_init();
 	struct mt_http *h = xcalloc(1, sizeof *h);
 	h->srv = srv;
 	atomic_init(&h->in_flight, 0);

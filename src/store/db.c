@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mltrackd/arena.h"
+#include "mltrackd/metrics.h"
 #include "mltrackd/store.h"
 #include "mltrackd/util.h"
 #include "store_internal.h"
@@ -215,6 +216,8 @@ static void run_batch(struct store *s, struct job *batch)
 	struct store_conn *c = s->writer;
 	struct mt_err txerr;
 	mt_err_init(&txerr);
+	int64_t t0 = mt_mono_us();
+	size_t jobs = 0;
 	enum mt_error txrc = db_exec(c, "BEGIN IMMEDIATE", &txerr);
 	for (struct job *j = batch; j; j = j->next) {
 		if (txrc != MT_OK) {
@@ -226,6 +229,7 @@ static void run_batch(struct store *s, struct job *batch)
 			continue;
 		}
 		j->rc = j->fn(c, j->arg, j->err);
+		jobs++;
 		db_reset_all(c);
 		if (j->rc != MT_OK)
 			db_exec(c, "ROLLBACK TO job", NULL);
@@ -237,6 +241,7 @@ static void run_batch(struct store *s, struct job *batch)
 			if (j->rc == MT_OK)
 				j->rc = mt_fail(j->err, txerr.code, "%s", txerr.msg);
 	}
+	metrics_commit(jobs, mt_mono_us() - t0);
 }
 
 static void *writer_main(void *arg)

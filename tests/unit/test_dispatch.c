@@ -3,6 +3,7 @@
  * malformed bodies, error shape, and the endpoints of the skeleton driven in-process. */
 #include <string.h>
 
+#include "mltrackd/metrics.h"
 #include "mltrackd/route.h"
 #include "suites.h"
 
@@ -141,6 +142,22 @@ START_TEST(oversized_body_is_refused_before_parsing)
 }
 END_TEST
 
+START_TEST(prometheus_metrics_count_requests)
+{
+	metrics_init();
+	fx_call(&fx, MT_GET, "/api/2.0/mlflow/experiments/get?experiment_id=0", NULL);
+	fx_call(&fx, MT_GET, "/api/2.0/mlflow/experiments/get?experiment_id=12345", NULL);
+	fx_call(&fx, MT_POST, "/api/2.0/mlflow/experiments/create", "{\"name\":\"m\"}");
+	struct fx_response *r = fx_call(&fx, MT_GET, "/metrics", NULL);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(strstr(r->body, "mltrackd_http_requests_total{route=\"/mlflow/experiments/get\",code=\"200\"}"));
+	ck_assert_ptr_nonnull(strstr(r->body, "mltrackd_http_requests_total{route=\"/mlflow/experiments/get\",code=\"404\"}"));
+	ck_assert_ptr_nonnull(strstr(r->body, "mltrackd_http_request_duration_seconds_bucket{route=\"/mlflow/experiments/create\",le=\"+Inf\"}"));
+	ck_assert_ptr_nonnull(strstr(r->body, "mltrackd_db_commit_batch_jobs_count"));
+	ck_assert_ptr_nonnull(strstr(r->body, "process_resident_memory_bytes"));
+}
+END_TEST
+
 Suite *dispatch_suite(void)
 {
 	Suite *s = suite_create("dispatch");
@@ -156,6 +173,7 @@ Suite *dispatch_suite(void)
 	tcase_add_test(tc, malformed_json_is_400);
 	tcase_add_test(tc, experiment_create_get_roundtrip);
 	tcase_add_test(tc, oversized_body_is_refused_before_parsing);
+	tcase_add_test(tc, prometheus_metrics_count_requests);
 	suite_add_tcase(s, tc);
 	return s;
 }
