@@ -10,6 +10,7 @@ int main(void)
 	SRunner *sr = srunner_create(util_suite());
 	srunner_add_suite(sr, dispatch_suite());
 	srunner_add_suite(sr, store_suite());
+	srunner_add_suite(sr, auth_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

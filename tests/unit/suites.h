@@ -11,6 +11,7 @@
 Suite *util_suite(void);
 Suite *dispatch_suite(void);
 Suite *store_suite(void);
+Suite *auth_suite(void);
 
 /* A server on a fresh temporary database, driven through mt_dispatch without sockets. */
 struct fixture {
