@@ -27,11 +27,11 @@ fi
 
 if [ $want_test -eq 1 ]; then
   PY="${PYTHON:-python3}"
-  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import mlflow, pytest, sys; sys.exit(mlflow.__version__ != '$MLFLOW_VERSION')" 2>/dev/null; then
+  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import mlflow, pytest, sys; import flask_wtf; sys.exit(mlflow.__version__ != '$MLFLOW_VERSION')" 2>/dev/null; then
     echo "install_deps: creating .venv with mlflow==$MLFLOW_VERSION"
     "$PY" -m venv .venv
     .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q "mlflow==$MLFLOW_VERSION" pytest requests scikit-learn pandas
+    .venv/bin/pip install -q "mlflow[auth]==$MLFLOW_VERSION" pytest requests scikit-learn pandas
   fi
 fi
 echo "install_deps: ok"

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "mltrackd/buf.h"
 #include "mltrackd/config.h"
 #include "mltrackd/util.h"
 
@@ -30,6 +31,11 @@ static void usage(FILE *f)
 	        "  --max-body-bytes N           JSON request body limit (default 67108864)\n"
 	        "  --allow-insecure-remote      allow listening on a non-loopback address without authentication\n"
 	        "  --quiet                      no access log\n"
+	        "  --app-name basic-auth, --auth  require authentication (HTTP Basic or Bearer tokens) and enforce\n"
+	        "                               permissions; the first admin comes from MLFLOW_AUTH_ADMIN_PASSWORD\n"
+	        "                               (or MLTRACKD_ADMIN_PASSWORD, or admin_password in MLFLOW_AUTH_CONFIG_PATH)\n"
+	        "  --default-permission PERM    READ (default), USE, EDIT, MANAGE or NO_PERMISSIONS\n"
+	        "  --admin-username NAME        name of the bootstrapped admin (default admin)\n"
 	        "  --help, --version\n\n"
 	        "Every option can also be set as MLTRACKD_<OPTION> (e.g. MLTRACKD_PORT=5001).\n");
 }
@@ -55,6 +61,54 @@ static char *db_path_from_uri(const char *uri)
 	return xstrdup(uri);
 }
 
+/* Reads MLflow's basic_auth.ini ([mlflow] default_permission, admin_username, admin_password). */
+static void load_auth_ini(struct mt_config *cfg, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "mltrackd: cannot read MLFLOW_AUTH_CONFIG_PATH %s\n", path);
+		return;
+	}
+	struct buf store;
+	buf_init(&store, 1 << 16);
+	char line[1024];
+	size_t offs[3] = {0, 0, 0};
+	bool have[3] = {false, false, false};
+	static const char *keys[] = {"default_permission", "admin_username", "admin_password"};
+	while (fgets(line, sizeof line, f)) {
+		char *eq = strchr(line, '=');
+		if (!eq || line[0] == '#' || line[0] == ';')
+			continue;
+		char *k = line, *v = eq + 1;
+		*eq = '\0';
+		while (*k == ' ' || *k == '\t')
+			k++;
+		for (char *e = k + strlen(k); e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			e[-1] = '\0';
+		while (*v == ' ' || *v == '\t')
+			v++;
+		v[strcspn(v, "\r\n")] = '\0';
+		for (char *e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			e[-1] = '\0';
+		for (int i = 0; i < 3; i++)
+			if (strcmp(k, keys[i]) == 0 && *v) {
+				offs[i] = store.len;
+				have[i] = true;
+				buf_append(&store, v, strlen(v) + 1);
+			}
+	}
+	fclose(f);
+	if (store.data == NULL)
+		return;
+	cfg->ini_storage = buf_steal(&store, NULL);
+	if (have[0])
+		cfg->default_permission = cfg->ini_storage + offs[0];
+	if (have[1])
+		cfg->admin_username = cfg->ini_storage + offs[1];
+	if (have[2])
+		cfg->admin_password = cfg->ini_storage + offs[2];
+}
+
 static bool is_loopback(const char *h)
 {
 	return !strcmp(h, "localhost") || !strncmp(h, "127.", 4) || !strcmp(h, "::1");
@@ -70,6 +124,8 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 	cfg->artifacts_destination = "./mltrackd-data/artifacts";
 	cfg->serve_artifacts = true;
 	cfg->max_body = 64u * 1024 * 1024;
+	cfg->default_permission = "READ";
+	cfg->admin_username = "admin";
 	bool insecure = false;
 	const char *v;
 	if ((v = env2("MLTRACKD_HOST", "MLFLOW_HOST")))
@@ -92,9 +148,19 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		insecure = truthy(v);
 	if ((v = env2("MLTRACKD_QUIET", NULL)))
 		cfg->quiet = truthy(v);
+	if ((v = env2("MLFLOW_AUTH_CONFIG_PATH", NULL)))
+		load_auth_ini(cfg, v);
+	if ((v = env2("MLTRACKD_AUTH", NULL)))
+		cfg->auth_enabled = truthy(v);
+	if ((v = env2("MLTRACKD_DEFAULT_PERMISSION", NULL)))
+		cfg->default_permission = v;
+	if ((v = env2("MLTRACKD_ADMIN_USERNAME", NULL)))
+		cfg->admin_username = v;
+	if ((v = env2("MLTRACKD_ADMIN_PASSWORD", "MLFLOW_AUTH_ADMIN_PASSWORD")))
+		cfg->admin_password = v;
 
 	enum { O_HOST = 1, O_PORT, O_BACKEND, O_ROOT, O_DEST, O_SERVE, O_NOSERVE, O_ONLY, O_WORKERS, O_MAXBODY,
-	       O_INSECURE, O_QUIET, O_HELP, O_VERSION };
+	       O_INSECURE, O_QUIET, O_HELP, O_VERSION, O_APPNAME, O_AUTH, O_DEFPERM, O_ADMINUSER };
 	static const struct option opts[] = {
 		{"host", required_argument, NULL, O_HOST}, {"port", required_argument, NULL, O_PORT},
 		{"backend-store-uri", required_argument, NULL, O_BACKEND},
@@ -104,6 +170,9 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		{"artifacts-only", no_argument, NULL, O_ONLY}, {"workers", required_argument, NULL, O_WORKERS},
 		{"max-body-bytes", required_argument, NULL, O_MAXBODY},
 		{"allow-insecure-remote", no_argument, NULL, O_INSECURE}, {"quiet", no_argument, NULL, O_QUIET},
+		{"app-name", required_argument, NULL, O_APPNAME}, {"auth", no_argument, NULL, O_AUTH},
+		{"default-permission", required_argument, NULL, O_DEFPERM},
+		{"admin-username", required_argument, NULL, O_ADMINUSER},
 		{"help", no_argument, NULL, O_HELP}, {"version", no_argument, NULL, O_VERSION}, {NULL, 0, NULL, 0}};
 	optind = 1;
 	int c;
@@ -137,6 +206,16 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		case O_MAXBODY: cfg->max_body = (size_t)strtoull(optarg, NULL, 10); break;
 		case O_INSECURE: insecure = true; break;
 		case O_QUIET: cfg->quiet = true; break;
+		case O_APPNAME:
+			if (strcmp(optarg, "basic-auth") != 0) {
+				fprintf(stderr, "mltrackd: unsupported --app-name '%s' (only basic-auth)\n", optarg);
+				return -1;
+			}
+			cfg->auth_enabled = true;
+			break;
+		case O_AUTH: cfg->auth_enabled = true; break;
+		case O_DEFPERM: cfg->default_permission = optarg; break;
+		case O_ADMINUSER: cfg->admin_username = optarg; break;
 		case O_HELP: usage(stdout); return 1;
 		case O_VERSION: printf("mltrackd %s (MLflow REST API %s)\n", MLTRACKD_VERSION, MLTRACKD_MLFLOW_API_VERSION); return 1;
 		default: usage(stderr); return -1;
@@ -158,7 +237,15 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		        cfg->backend_store_uri);
 		return -1;
 	}
-	if (!is_loopback(cfg->host) && !insecure) {
+	static const char *perms[] = {"READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS"};
+	bool perm_ok = false;
+	for (size_t i = 0; i < sizeof perms / sizeof perms[0]; i++)
+		perm_ok |= strcmp(cfg->default_permission, perms[i]) == 0;
+	if (!perm_ok) {
+		fprintf(stderr, "mltrackd: invalid default permission '%s'\n", cfg->default_permission);
+		return -1;
+	}
+	if (!is_loopback(cfg->host) && !insecure && !cfg->auth_enabled) {
 		fprintf(stderr,
 		        "mltrackd: refusing to listen on '%s' without authentication; pass --allow-insecure-remote "
 		        "to do it anyway\n",
@@ -172,4 +259,6 @@ void mt_config_free(struct mt_config *cfg)
 {
 	free(cfg->db_path);
 	cfg->db_path = NULL;
+	free(cfg->ini_storage);
+	cfg->ini_storage = NULL;
 }

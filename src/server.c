@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mltrackd/acl.h"
 #include "mltrackd/server.h"
 #include "mltrackd/store.h"
 #include "mltrackd/store_experiments.h"
@@ -25,7 +26,8 @@ enum mt_error mt_server_init(struct mt_server *srv, const struct mt_config *cfg,
 		free(srv->artifact_root_uri);
 		return err->code;
 	}
-	if (store_experiment_ensure_default(srv->store, srv->artifact_root_uri, err) != MT_OK) {
+	if (store_experiment_ensure_default(srv->store, srv->artifact_root_uri, err) != MT_OK ||
+	    acl_bootstrap(srv, err) != MT_OK) {
 		mt_server_close(srv);
 		return err->code;
 	}

@@ -24,6 +24,18 @@ MT_HANDLER(api_experiments_restore);
 MT_HANDLER(api_experiments_set_tag);
 MT_HANDLER(api_experiments_delete_tag);
 
+/* ---- src/api/users.c ---- */
+MT_HANDLER(api_users_create);
+MT_HANDLER(api_users_get);
+MT_HANDLER(api_users_current);
+MT_HANDLER(api_users_list);
+MT_HANDLER(api_users_update_password);
+MT_HANDLER(api_users_update_admin);
+MT_HANDLER(api_users_delete);
+MT_HANDLER(api_users_permissions_grant);
+MT_HANDLER(api_users_permissions_revoke);
+MT_HANDLER(api_users_permissions_get);
+
 /* ---- src/api/runs.c ---- */
 
 /* ---- src/api/metrics.c ---- */

@@ -23,6 +23,13 @@ struct mt_config {
 	int workers;                       /* HTTP worker threads */
 	size_t max_body;                   /* JSON request body limit, bytes */
 	bool quiet;                        /* no access log */
+	/* Authentication (the ACL layer): off by default on loopback, as `mlflow server`; on with --app-name
+	 * basic-auth / --auth. */
+	bool auth_enabled;
+	const char *default_permission;    /* READ, USE, EDIT, MANAGE or NO_PERMISSIONS (MLflow's default: READ) */
+	const char *admin_username;        /* the admin bootstrapped on first start */
+	const char *admin_password;        /* from MLFLOW_AUTH_ADMIN_PASSWORD / MLTRACKD_ADMIN_PASSWORD / the ini */
+	char *ini_storage;                 /* owned copy of the auth ini values */
 };
 
 /* Defaults, then environment (MLTRACKD_* and MLflow's MLFLOW_* names), then argv. Returns 0 to run,

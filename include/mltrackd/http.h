@@ -47,7 +47,10 @@ struct mt_request {
 	/* Header lookup supplied by the connection layer (case-insensitive name). */
 	const char *(*header)(void *ctx, const char *name);
 	void *header_ctx;
-	const char *principal;        /* authenticated user name, NULL when anonymous */
+	const char *principal;        /* authenticated user name, NULL when anonymous or auth is off */
+	int64_t user_id;              /* the principal's id (0 when none) */
+	bool is_admin;
+	const char *created_id;       /* set by a handler that created an experiment (creator gets MANAGE) */
 };
 
 struct mt_resp_header {

@@ -23,6 +23,7 @@ enum mt_resource {
 	RES_ARTIFACT,
 	RES_WEBHOOK,
 	RES_USER,
+	RES_GRANT_TARGET,     /* the resource named by resource_type + resource_id of a grant request */
 };
 
 /* Ordered: a principal holding one level holds all below it (MLflow READ < EDIT < MANAGE). */

@@ -91,9 +91,8 @@ MT_HANDLER(api_experiments_create)
 	                            err) != MT_OK)
 		return err->code;
 	struct jw *w = http_reply_json(req, resp);
-	char idbuf[32];
-	snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
-	jw_kv_str(w, "experiment_id", idbuf);
+	req->created_id = arena_printf(req->arena, "%lld", (long long)id);
+	jw_kv_str(w, "experiment_id", req->created_id);
 	http_reply_json_end(w);
 	return MT_OK;
 }

@@ -169,11 +169,16 @@ void mt_dispatch(struct mt_request *req, struct mt_response *resp)
 			             req->url);
 		else
 			rc = req->route->handler(req, resp, &err);
+		if (rc == MT_OK)
+			acl_after_success(req);
 	}
 	if (rc == MT_OK && resp->body.overflow)
 		rc = mt_fail(&err, MT_INTERNAL_ERROR, "The response is too large; request fewer results");
-	if (rc != MT_OK)
+	if (rc != MT_OK) {
 		http_reply_error(resp, rc, err.msg);
+		if (rc == MT_UNAUTHENTICATED)
+			http_add_header(resp, req->arena, "WWW-Authenticate", "Basic realm=\"mlflow\"");
+	}
 	if (req->srv && req->srv->store)
 		store_reader_release(req->srv->store);
 	metrics_request(req->route ? (long)(req->route - mt_routes) : -1, resp->status, mt_mono_us() - t0);

@@ -112,14 +112,17 @@ const struct mt_route mt_routes[] = {
 	{DELETE, "/mlflow/webhooks/{webhook_id}", NULL, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
 	{POST, "/mlflow/webhooks/{webhook_id}/test", NULL, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
 
-	/* ---- users (basic-auth app) ---- */
-	{POST, "/mlflow/users/create", NULL, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
-	{GET, "/mlflow/users/get", NULL, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
-	{GET, "/mlflow/users/current", NULL, RES_USER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
-	{GET, "/mlflow/users/list", NULL, RES_USER, NULL, PERM_ADMIN, ROUTE_V2},
-	{PATCH, "/mlflow/users/update-password", NULL, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
-	{PATCH, "/mlflow/users/update-admin", NULL, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
-	{DELETE, "/mlflow/users/delete", NULL, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
+	/* ---- users (basic-auth app); self-or-admin rules are in src/api/users.c ---- */
+	{POST, "/mlflow/users/create", api_users_create, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
+	{GET, "/mlflow/users/get", api_users_get, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
+	{GET, "/mlflow/users/current", api_users_current, RES_USER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	{GET, "/mlflow/users/list", api_users_list, RES_USER, NULL, PERM_ADMIN, ROUTE_V2},
+	{PATCH, "/mlflow/users/update-password", api_users_update_password, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
+	{PATCH, "/mlflow/users/update-admin", api_users_update_admin, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
+	{DELETE, "/mlflow/users/delete", api_users_delete, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
+	{POST, "/mlflow/users/permissions/grant", api_users_permissions_grant, RES_GRANT_TARGET, "resource_id", PERM_MANAGE, ROUTE_V3},
+	{POST, "/mlflow/users/permissions/revoke", api_users_permissions_revoke, RES_GRANT_TARGET, "resource_id", PERM_MANAGE, ROUTE_V3},
+	{GET, "/mlflow/users/permissions/get", api_users_permissions_get, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V3},
 };
 
 const size_t mt_routes_count = sizeof mt_routes / sizeof mt_routes[0];

@@ -47,29 +47,49 @@ def free_port():
 class Server:
     """One server process on a free loopback port with its own fresh data directory."""
 
-    def __init__(self, kind):
+    def __init__(self, kind, auth=False):
         self.kind = kind
+        self.auth = auth
         self.dir = tempfile.mkdtemp(prefix=f"mt_compat_{kind}_")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
         self.log_path = os.path.join(self.dir, "server.log")
 
+    ADMIN = ("admin", "admin-password-1234")
+
     def command(self):
         db = os.path.join(self.dir, "db.sqlite")
         arts = os.path.join(self.dir, "artifacts")
+        auth = ["--app-name", "basic-auth"] if self.auth else []
         if self.kind == "reference":
             mlflow = os.path.join(os.path.dirname(sys.executable), "mlflow")
             return [mlflow, "server", "--host", "127.0.0.1", "--port", str(self.port),
                     "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", arts,
-                    "--workers", "1"]
+                    "--workers", "1", *auth]
         binary = os.environ.get("MLTRACKD_BIN", os.path.join(REPO, "build", "mltrackd"))
         return [binary, "--host", "127.0.0.1", "--port", str(self.port),
-                "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", arts]
+                "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", arts, *auth]
+
+    def env(self):
+        env = dict(os.environ)
+        if self.auth:
+            # The same settings drive both servers: MLflow's ini format and admin password variable.
+            ini = os.path.join(self.dir, "basic_auth.ini")
+            with open(ini, "w") as f:
+                f.write("[mlflow]\ndefault_permission = READ\n"
+                        f"database_uri = sqlite:///{os.path.join(self.dir, 'auth.db')}\n"
+                        f"admin_username = {self.ADMIN[0]}\n"
+                        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n")
+            env["MLFLOW_AUTH_CONFIG_PATH"] = ini
+            env["MLFLOW_AUTH_ADMIN_PASSWORD"] = self.ADMIN[1]
+            env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = "compat-suite-secret"
+        return env
 
     def start(self, timeout=90):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.command(), cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.command(), cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=self.env())
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -126,8 +146,8 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _start(kind):
-    return Server(kind).start()
+def _start(kind, auth=False):
+    return Server(kind, auth).start()
 
 
 def _finish(server):
@@ -154,6 +174,14 @@ def is_reference(server_kind):
 def server(server_kind):
     """The session's shared server. Tests stay independent by using unique names (see `unique`)."""
     s = _start(server_kind)
+    yield s
+    _finish(s)
+
+
+@pytest.fixture(scope="module")
+def auth_server(server_kind):
+    """A server with authentication on (`--app-name basic-auth`), admin from MLFLOW_AUTH_ADMIN_PASSWORD."""
+    s = _start(server_kind, auth=True)
     yield s
     _finish(s)
 

@@ -3,14 +3,17 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "mltrackd/util.h"
 #include "suites.h"
 
 int main(void)
 {
+	mt_log_set_level(MT_LOG_ERROR);
 	SRunner *sr = srunner_create(util_suite());
 	srunner_add_suite(sr, dispatch_suite());
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, auth_suite());
+	srunner_add_suite(sr, acl_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -4,14 +4,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "mltrackd/server.h"
+#include "mltrackd/util.h"
 #include "suites.h"
 
 void fixture_setup(struct fixture *f)
 {
 	memset(f, 0, sizeof *f);
+	mt_log_set_level(MT_LOG_ERROR);
 	snprintf(f->dir, sizeof f->dir, "/tmp/mt_unit_XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(f->dir));
 	char *argv[] = {"mltrackd", "--quiet", NULL};
@@ -26,6 +29,13 @@ void fixture_setup(struct fixture *f)
 }
 
 static struct fx_response last;
+const char *fx_auth_header;
+
+static const char *fx_header(void *ctx, const char *name)
+{
+	(void)ctx;
+	return strcasecmp(name, "Authorization") == 0 ? fx_auth_header : NULL;
+}
 
 void fixture_teardown(struct fixture *f)
 {
@@ -56,6 +66,7 @@ struct fx_response *fx_call(struct fixture *f, enum mt_method m, const char *url
 	req.body = body ? body : "";
 	req.body_len = body ? strlen(body) : 0;
 	req.content_type = body ? "application/json" : NULL;
+	req.header = fx_header;
 	struct mt_response resp;
 	mt_response_init(&resp);
 	mt_dispatch(&req, &resp);

@@ -12,6 +12,7 @@ Suite *util_suite(void);
 Suite *dispatch_suite(void);
 Suite *store_suite(void);
 Suite *auth_suite(void);
+Suite *acl_suite(void);
 
 /* A server on a fresh temporary database, driven through mt_dispatch without sockets. */
 struct fixture {
@@ -29,6 +30,8 @@ struct fx_response {
 	cJSON *json; /* parsed body or NULL */
 };
 struct fx_response *fx_call(struct fixture *f, enum mt_method m, const char *url, const char *body);
+/* The Authorization header fx_call sends (NULL: none). */
+extern const char *fx_auth_header;
 /* The string at a dotted path in the last response JSON, e.g. "experiment.name". */
 const char *fx_str(struct fx_response *r, const char *path);
 

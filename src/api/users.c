@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* users.c: the user-management API of MLflow's basic-auth app (users create/get/current/list/
+ * update-password/update-admin/delete) and its 3.x per-user grants (users/permissions grant/revoke/get).
+ * Who may call what is declared in the route table; the self-or-admin rules live here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "mltrackd/acl.h"
+#include "mltrackd/auth.h"
+#include "mltrackd/store_auth.h"
+
+static void write_user(struct jw *w, const struct mt_user *u)
+{
+	jw_obj_open(w);
+	jw_kv_int(w, "id", u->id);
+	jw_kv_str(w, "username", u->username);
+	jw_kv_bool(w, "is_admin", u->is_admin);
+	jw_obj_close(w);
+}
+
+/* With authentication off every caller is treated as an admin (the server is open). */
+static bool caller_is_admin(struct mt_request *req) { return !req->srv->cfg->auth_enabled || req->is_admin; }
+
+static bool caller_is(struct mt_request *req, const char *username)
+{
+	return req->principal && username && strcmp(req->principal, username) == 0;
+}
+
+static enum mt_error check_password(const char *pw, struct mt_err *err)
+{
+	if (strlen(pw) < AUTH_MIN_PASSWORD_LENGTH)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Password must be at least %d characters long.",
+		               AUTH_MIN_PASSWORD_LENGTH);
+	return MT_OK;
+}
+
+MT_HANDLER(api_users_create)
+{
+	const char *username = NULL, *password = NULL;
+	if (json_get_str(req->args, "username", true, &username, err) != MT_OK ||
+	    json_get_str(req->args, "password", true, &password, err) != MT_OK || check_password(password, err) != MT_OK)
+		return err->code;
+	if (strlen(username) > 255)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "'username' exceeds the maximum length of 255 characters");
+	char *hash = auth_password_hash_new(password, AUTH_PBKDF2_ITERATIONS);
+	int64_t id = 0;
+	enum mt_error rc = store_user_create(req->srv->store, username, hash, false, &id, err);
+	free(hash);
+	if (rc != MT_OK)
+		return rc;
+	struct mt_user u = {id, username, NULL, false};
+	struct jw *w = http_reply_json(req, resp);
+	jw_key(w, "user");
+	write_user(w, &u);
+	http_reply_json_end(w);
+	return MT_OK;
+}
+
+MT_HANDLER(api_users_get)
+{
+	const char *username = NULL;
+	struct mt_user u;
+	if (json_get_str(req->args, "username", true, &username, err) != MT_OK)
+		return err->code;
+	if (!caller_is_admin(req) && !caller_is(req, username))
+		return mt_fail(err, MT_PERMISSION_DENIED, "Permission denied");
+	if (store_user_get(req->srv->store, req->arena, username, &u, err) != MT_OK)
+		return err->code;
+	struct jw *w = http_reply_json(req, resp);
+	jw_key(w, "user");
+	write_user(w, &u);
+	http_reply_json_end(w);
+	return MT_OK;
+}
+
+MT_HANDLER(api_users_current)
+{
+	struct mt_user u;
+	if (!req->principal)
+		return mt_fail(err, MT_UNAUTHENTICATED, "Authentication is not enabled on this server");
+	if (store_user_get(req->srv->store, req->arena, req->principal, &u, err) != MT_OK)
+		return err->code;
+	struct jw *w = http_reply_json(req, resp);
+	jw_key(w, "user");
+	write_user(w, &u);
+	http_reply_json_end(w);
+	return MT_OK;
+}
+
+MT_HANDLER(api_users_list)
+{
+	struct mt_user *v;
+	size_t n;
+	if (store_user_list(req->srv->store, req->arena, &v, &n, err) != MT_OK)
+		return err->code;
+	struct jw *w = http_reply_json(req, resp);
+	jw_key(w, "users");
+	jw_arr_open(w);
+	for (size_t i = 0; i < n; i++)
+		write_user(w, &v[i]);
+	jw_arr_close(w);
+	http_reply_json_end(w);
+	return MT_OK;
+}
+
+MT_HANDLER(api_users_update_password)
+{
+	const char *username = NULL, *password = NULL, *current = NULL;
+	if (json_get_str(req->args, "username", true, &username, err) != MT_OK ||
+	    json_get_str(req->args, "password", true, &password, err) != MT_OK ||
+	    json_get_str(req->args, "current_password", false, &current, err) != MT_OK ||
+	    check_password(password, err) != MT_OK)
+		return err->code;
+	if (caller_is(req, username)) {
+		/* Self-service re-asserts the current password, as MLflow does, so a stolen session cannot rotate it. */
+		struct mt_user u;
+		if (!current || !current[0])
+			return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+			               "Current password is required when changing your own password.");
+		if (store_user_get(req->srv->store, req->arena, username, &u, err) != MT_OK)
+			return err->code;
+		if (!auth_password_verify(current, u.password_hash))
+			return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Current password is incorrect.");
+	} else if (!caller_is_admin(req)) {
+		return mt_fail(err, MT_PERMISSION_DENIED, "Permission denied");
+	}
+	char *hash = auth_password_hash_new(password, AUTH_PBKDF2_ITERATIONS);
+	enum mt_error rc = store_user_set_password(req->srv->store, username, hash, err);
+	free(hash);
+	if (rc != MT_OK)
+		return rc;
+	acl_invalidate_credentials();
+	http_reply_empty(resp);
+	return MT_OK;
+}
+
+MT_HANDLER(api_users_update_admin)
+{
+	const char *username = NULL;
+	bool is_admin = false;
+	if (json_get_str(req->args, "username", true, &username, err) != MT_OK ||
+	    json_get_bool(req->args, "is_admin", true, &is_admin, NULL, err) != MT_OK ||
+	    store_user_set_admin(req->srv->store, username, is_admin, err) != MT_OK)
+		return err->code;
+	acl_invalidate_credentials();
+	http_reply_empty(resp);
+	return MT_OK;
+}
+
+MT_HANDLER(api_users_delete)
+{
+	const char *username = NULL;
+	if (json_get_str(req->args, "username", true, &username, err) != MT_OK)
+		return err->code;
+	if (caller_is(req, username))
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "Users cannot delete their own account. Ask another admin to delete this user instead.");
+	if (store_user_delete(req->srv->store, username, err) != MT_OK)
+		return err->code;
+	acl_invalidate_credentials();
+	http_reply_empty(resp);
+	return MT_OK;
+}
+
+/* ---- 3.x per-user grants: users/permissions/{grant,revoke,get} ---- */
+
+static enum mt_error read_grant_target(struct mt_request *req, const char **user, const char **type, const char **id,
+                                       struct mt_err *err)
+{
+	if (json_get_str(req->args, "username", true, user, err) != MT_OK ||
+	    json_get_str(req->args, "resource_type", true, type, err) != MT_OK ||
+	    json_get_str(req->args, "resource_id", true, id, err) != MT_OK)
+		return err->code;
+	if (strcmp(*type, "experiment") != 0 && strcmp(*type, "registered_model") != 0)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "Unsupported resource_type '%.100s'. Supported: experiment, registered_model", *type);
+	return MT_OK;
+}
+
+MT_HANDLER(api_users_permissions_grant)
+{
+	const char *user, *type, *id, *perm = NULL;
+	struct mt_user u;
+	if (read_grant_target(req, &user, &type, &id, err) != MT_OK ||
+	    json_get_str(req->args, "permission", true, &perm, err) != MT_OK)
+		return err->code;
+	if (acl_level_parse(perm) < 0)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "Invalid permission '%.50s'. Valid permissions are: READ, USE, EDIT, MANAGE, NO_PERMISSIONS, DENY",
+		               perm);
+	if (store_user_get(req->srv->store, req->arena, user, &u, err) != MT_OK ||
+	    store_grant_set(req->srv->store, u.id, type, id, perm, err) != MT_OK)
+		return err->code;
+	http_reply_empty(resp);
+	return MT_OK;
+}
+
+MT_HANDLER(api_users_permissions_revoke)
+{
+	const char *user, *type, *id;
+	struct mt_user u;
+	if (read_grant_target(req, &user, &type, &id, err) != MT_OK ||
+	    store_user_get(req->srv->store, req->arena, user, &u, err) != MT_OK ||
+	    store_grant_delete(req->srv->store, u.id, type, id, err) != MT_OK)
+		return err->code;
+	http_reply_empty(resp);
+	return MT_OK;
+}
+
+MT_HANDLER(api_users_permissions_get)
+{
+	const char *user, *type, *id;
+	struct mt_user u;
+	if (read_grant_target(req, &user, &type, &id, err) != MT_OK)
+		return err->code;
+	if (!caller_is_admin(req) && !caller_is(req, user))
+		return mt_fail(err, MT_PERMISSION_DENIED, "Permission denied");
+	if (store_user_get(req->srv->store, req->arena, user, &u, err) != MT_OK)
+		return err->code;
+	/* Evaluate as that user would be evaluated on a real request. */
+	struct mt_request as = *req;
+	as.user_id = u.id;
+	as.is_admin = u.is_admin;
+	enum acl_level lvl = u.is_admin ? ACL_MANAGE : acl_level_for(&as, type, id);
+	static const char *names[] = {"NO_PERMISSIONS", "READ", "USE", "EDIT", "MANAGE"};
+	struct jw *w = http_reply_json(req, resp);
+	jw_kv_bool(w, "allowed", lvl >= ACL_USE);
+	jw_kv_str(w, "permission", names[lvl]);
+	http_reply_json_end(w);
+	return MT_OK;
+}
