@@ -37,8 +37,20 @@ MT_HANDLER(api_users_permissions_revoke);
 MT_HANDLER(api_users_permissions_get);
 
 /* ---- src/api/runs.c ---- */
+MT_HANDLER(api_runs_create);
+MT_HANDLER(api_runs_get);
+MT_HANDLER(api_runs_update);
+MT_HANDLER(api_runs_delete);
+MT_HANDLER(api_runs_restore);
+MT_HANDLER(api_runs_log_parameter);
+MT_HANDLER(api_runs_set_tag);
+MT_HANDLER(api_runs_delete_tag);
 
 /* ---- src/api/metrics.c ---- */
+MT_HANDLER(api_runs_log_metric);
+MT_HANDLER(api_runs_log_batch);
+MT_HANDLER(api_metrics_get_history);
+MT_HANDLER(api_metrics_get_history_bulk_interval);
 
 /* ---- src/api/search.c ---- */
 

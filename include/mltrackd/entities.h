@@ -24,4 +24,39 @@ struct mt_experiment {
 	size_t n_tags;
 };
 
+struct mt_metric {
+	const char *key;
+	double value; /* NaN and infinities as they are */
+	int64_t timestamp;
+	int64_t step;
+	const char *model_id;       /* MLflow 3: NULL when absent */
+	const char *dataset_name;
+	const char *dataset_digest;
+	const char *run_id;         /* set in bulk history answers */
+};
+
+struct mt_run_info {
+	int64_t run_pk; /* internal */
+	const char *run_id;
+	int64_t experiment_id;
+	const char *run_name;
+	const char *user_id;
+	const char *status;
+	int64_t start_time;
+	bool has_end_time;
+	int64_t end_time;
+	const char *artifact_uri;
+	const char *lifecycle_stage;
+};
+
+struct mt_run {
+	struct mt_run_info info;
+	struct mt_metric *metrics; /* latest value per key */
+	size_t n_metrics;
+	struct mt_tag *params;
+	size_t n_params;
+	struct mt_tag *tags;
+	size_t n_tags;
+};
+
 #endif

@@ -18,4 +18,20 @@ void api_write_tags(struct jw *w, const char *field, const struct mt_tag *tags, 
 enum mt_error api_read_tags(struct mt_request *req, const char *field, struct mt_tag **out, size_t *n,
                             struct mt_err *err);
 
+/* Run serialisers: RunInfo (as the value of the current slot) and Run {info, data, inputs, outputs}. */
+void api_write_run_info(struct jw *w, const struct mt_run_info *i);
+void api_write_run(struct jw *w, const struct mt_run *r);
+void api_write_metric(struct jw *w, const struct mt_metric *m, bool with_run_id);
+
+/* Opaque offset page tokens. decode: NULL or "" -> 0; anything not produced by encode -> 400. */
+const char *api_page_token_encode(struct arena *a, int64_t offset);
+enum mt_error api_page_token_decode(const char *tok, int64_t *offset, struct mt_err *err);
+
+/* Param and run-tag rules (name, key length, value truncation); `path` names the key field in messages. */
+enum mt_error api_validate_param(struct mt_tag *p, const char *path, struct arena *a, struct mt_err *err);
+enum mt_error api_validate_run_tag(struct mt_tag *t, const char *path, struct arena *a, struct mt_err *err);
+
+/* Reads run_id (falling back to the legacy run_uuid), required. */
+enum mt_error api_read_run_id(struct mt_request *req, const char **run_id, struct mt_err *err);
+
 #endif

@@ -224,7 +224,7 @@ void http_query_add(cJSON *q, const char *key, const char *value)
 		cJSON *arr = cJSON_CreateArray();
 		cJSON_AddItemToArray(arr, cJSON_CreateString(prev->valuestring));
 		cJSON_AddItemToArray(arr, cJSON_CreateString(value ? value : ""));
-		cJSON_ReplaceItemViaPointer(q, prev, arr);
+		cJSON_ReplaceItemInObjectCaseSensitive(q, key, arr);
 	}
 }
 

@@ -32,23 +32,23 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/experiments/search-datasets", NULL, RES_EXPERIMENT_LIST, "experiment_ids", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
 
 	/* ---- runs ---- */
-	{POST, "/mlflow/runs/create", NULL, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
-	{GET, "/mlflow/runs/get", NULL, RES_RUN, "run_id", PERM_READ, ROUTE_V2},
-	{POST, "/mlflow/runs/update", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/runs/delete", NULL, RES_RUN, "run_id", PERM_MANAGE, ROUTE_V2},
-	{POST, "/mlflow/runs/restore", NULL, RES_RUN, "run_id", PERM_MANAGE, ROUTE_V2},
-	{POST, "/mlflow/runs/log-parameter", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/runs/set-tag", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/runs/delete-tag", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/create", api_runs_create, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
+	{GET, "/mlflow/runs/get", api_runs_get, RES_RUN, "run_id", PERM_READ, ROUTE_V2},
+	{POST, "/mlflow/runs/update", api_runs_update, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/delete", api_runs_delete, RES_RUN, "run_id", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow/runs/restore", api_runs_restore, RES_RUN, "run_id", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow/runs/log-parameter", api_runs_log_parameter, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/set-tag", api_runs_set_tag, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/delete-tag", api_runs_delete_tag, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/log-model", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/log-inputs", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/outputs", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 
 	/* ---- metrics ---- */
-	{POST, "/mlflow/runs/log-metric", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/runs/log-batch", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
-	{GET, "/mlflow/metrics/get-history", NULL, RES_RUN, "run_id", PERM_READ, ROUTE_V2},
-	{GET, "/mlflow/metrics/get-history-bulk-interval", NULL, RES_RUN_LIST, "run_ids", PERM_READ, ROUTE_V2},
+	{POST, "/mlflow/runs/log-metric", api_runs_log_metric, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/log-batch", api_runs_log_batch, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{GET, "/mlflow/metrics/get-history", api_metrics_get_history, RES_RUN, "run_id", PERM_READ, ROUTE_V2},
+	{GET, "/mlflow/metrics/get-history-bulk-interval", api_metrics_get_history_bulk_interval, RES_RUN_LIST, "run_ids", PERM_READ, ROUTE_V2},
 	{GET, "/mlflow/metrics/get-history-bulk", NULL, RES_RUN_LIST, "run_id", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
 
 	/* ---- search ---- */

@@ -193,7 +193,8 @@ enum mt_error json_get_array(const cJSON *obj, const char *name, bool required, 
 		 * one-element array (the request owns the object, so mutating it here is safe). */
 		cJSON *arr = cJSON_CreateArray();
 		cJSON_AddItemToArray(arr, cJSON_CreateString(v->valuestring));
-		cJSON_ReplaceItemViaPointer((cJSON *)obj, (cJSON *)v, arr);
+		/* ...InObject (not ViaPointer) so the replacement keeps the key name */
+		cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)obj, v->string, arr);
 		v = arr;
 	}
 	if (!cJSON_IsArray(v))

@@ -111,6 +111,10 @@ START_TEST(json_getters_follow_mlflow)
 	const cJSON *arr;
 	ck_assert_int_eq(json_get_array(o, "s", true, &arr, &err), MT_OK); /* lone query value -> [value] */
 	ck_assert_int_eq(cJSON_GetArraySize(arr), 1);
+	/* wrapping in place keeps the key and every other field reachable */
+	ck_assert_int_eq(json_get_array(o, "s", true, &arr, &err), MT_OK);
+	ck_assert_int_eq(json_get_str(o, "runId", true, &s, &err), MT_OK);
+	ck_assert_int_eq(json_get_i64(o, "i", true, &i, NULL, &err), MT_OK);
 	cJSON_Delete(o);
 }
 END_TEST

@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* runs_store.c: SQL for runs, params, run tags and metric points (interned keys, one series row per
+ * (run, key) holding the latest value). Validation of request values is the API's job, not this file's. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mltrackd/buf.h"
+#include "mltrackd/store_runs.h"
+#include "mltrackd/util.h"
+#include "store_internal.h"
+
+static const char SQL_EXP_STATE[] = "SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = ?1";
+static const char SQL_RUN_INSERT[] =
+	"INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, artifact_uri, lifecycle_stage)"
+	" VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, ?6, 'active')";
+static const char SQL_TAG_UPSERT[] =
+	"INSERT INTO run_tags (run_pk, key, value) VALUES (?1, ?2, ?3)"
+	" ON CONFLICT (run_pk, key) DO UPDATE SET value = excluded.value";
+#define RUN_COLUMNS \
+	"SELECT run_pk, run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri," \
+	" lifecycle_stage FROM runs"
+static const char SQL_RUN_BY_UUID[] = RUN_COLUMNS " WHERE run_uuid = ?1";
+static const char SQL_RUN_BY_PK[] = RUN_COLUMNS " WHERE run_pk = ?1";
+static const char SQL_RUN_METRICS[] =
+	"SELECT k.key, s.latest_value, s.latest_timestamp, s.latest_step, s.latest_is_nan FROM metric_series s"
+	" JOIN metric_keys k ON k.key_id = s.key_id WHERE s.run_pk = ?1 ORDER BY k.key";
+static const char SQL_RUN_PARAMS[] = "SELECT key, value FROM params WHERE run_pk = ?1 ORDER BY key";
+static const char SQL_RUN_TAGS[] = "SELECT key, value FROM run_tags WHERE run_pk = ?1 ORDER BY key";
+static const char SQL_RUN_STATE[] = "SELECT run_pk, lifecycle_stage FROM runs WHERE run_uuid = ?1";
+static const char SQL_RUN_UPDATE[] =
+	"UPDATE runs SET status = COALESCE(?2, status), end_time = CASE WHEN ?3 THEN ?4 ELSE end_time END,"
+	" name = COALESCE(?5, name) WHERE run_pk = ?1";
+static const char SQL_RUN_SET_DELETED[] = "UPDATE runs SET lifecycle_stage = ?2, deleted_time = ?3 WHERE run_pk = ?1";
+static const char SQL_RUN_SET_NAME[] = "UPDATE runs SET name = ?2 WHERE run_pk = ?1";
+static const char SQL_PARAM_GET[] = "SELECT value FROM params WHERE run_pk = ?1 AND key = ?2";
+static const char SQL_PARAM_INSERT[] = "INSERT INTO params (run_pk, key, value) VALUES (?1, ?2, ?3)";
+static const char SQL_TAG_DELETE[] = "DELETE FROM run_tags WHERE run_pk = ?1 AND key = ?2";
+static const char SQL_KEY_GET[] = "SELECT key_id FROM metric_keys WHERE key = ?1";
+static const char SQL_KEY_INSERT[] = "INSERT INTO metric_keys (key) VALUES (?1)";
+static const char SQL_SERIES_GET[] =
+	"SELECT series_id, latest_value, latest_timestamp, latest_step, latest_is_nan FROM metric_series"
+	" WHERE run_pk = ?1 AND key_id = ?2";
+static const char SQL_SERIES_INSERT[] =
+	"INSERT INTO metric_series (run_pk, key_id, latest_value, latest_timestamp, latest_step, latest_is_nan)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_SERIES_UPDATE[] =
+	"UPDATE metric_series SET latest_value = ?2, latest_timestamp = ?3, latest_step = ?4, latest_is_nan = ?5"
+	" WHERE series_id = ?1";
+static const char SQL_POINT_INSERT[] =
+	"INSERT OR IGNORE INTO metrics (series_id, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+#define MAX_DOUBLE 1.7976931348623157e308
+
+static enum mt_error run_not_found(struct mt_err *err, const char *run_id)
+{
+	return mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST, "Run with id=%.100s not found", run_id);
+}
+
+/* ---- reads ---- */
+
+static void read_info(struct arena *a, sqlite3_stmt *st, struct mt_run_info *i)
+{
+	i->run_pk = sqlite3_column_int64(st, 0);
+	i->run_id = db_col_text(a, st, 1);
+	i->experiment_id = sqlite3_column_int64(st, 2);
+	i->run_name = db_col_text(a, st, 3);
+	i->user_id = db_col_text(a, st, 4);
+	i->status = db_col_text(a, st, 5);
+	i->start_time = sqlite3_column_int64(st, 6);
+	i->has_end_time = sqlite3_column_type(st, 7) != SQLITE_NULL;
+	i->end_time = sqlite3_column_int64(st, 7);
+	i->artifact_uri = db_col_text(a, st, 8);
+	i->lifecycle_stage = db_col_text(a, st, 9);
+}
+
+static enum mt_error read_kv(struct store_conn *c, struct arena *a, const char *sql, int64_t pk, struct mt_tag **out,
+                             size_t *n, struct mt_err *err)
+{
+	sqlite3_stmt *st = db_stmt(c, sql, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, pk);
+	size_t cap = 0, cnt = 0;
+	struct mt_tag *v = NULL;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct mt_tag *nv = arena_alloc(a, ncap * sizeof *nv);
+			if (cnt)
+				memcpy(nv, v, cnt * sizeof *v);
+			v = nv;
+			cap = ncap;
+		}
+		v[cnt].key = db_col_text(a, st, 0);
+		v[cnt].value = db_col_text(a, st, 1);
+		cnt++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(c, err, rc);
+	*out = v;
+	*n = cnt;
+	return MT_OK;
+}
+
+static enum mt_error read_latest(struct store_conn *c, struct arena *a, struct mt_run *r, struct mt_err *err)
+{
+	sqlite3_stmt *st = db_stmt(c, SQL_RUN_METRICS, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, r->info.run_pk);
+	size_t cap = 0;
+	int rc;
+	r->metrics = NULL;
+	r->n_metrics = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (r->n_metrics == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct mt_metric *nv = arena_alloc(a, ncap * sizeof *nv);
+			if (r->n_metrics)
+				memcpy(nv, r->metrics, r->n_metrics * sizeof *nv);
+			r->metrics = nv;
+			cap = ncap;
+		}
+		struct mt_metric *m = &r->metrics[r->n_metrics++];
+		memset(m, 0, sizeof *m);
+		m->key = db_col_text(a, st, 0);
+		m->value = sqlite3_column_int(st, 4) ? NAN : sqlite3_column_double(st, 1);
+		m->timestamp = sqlite3_column_int64(st, 2);
+		m->step = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MT_OK : db_fail(c, err, rc);
+}
+
+static enum mt_error load_data(struct store_conn *c, struct arena *a, struct mt_run *r, struct mt_err *err)
+{
+	if (read_latest(c, a, r, err) != MT_OK ||
+	    read_kv(c, a, SQL_RUN_PARAMS, r->info.run_pk, &r->params, &r->n_params, err) != MT_OK ||
+	    read_kv(c, a, SQL_RUN_TAGS, r->info.run_pk, &r->tags, &r->n_tags, err) != MT_OK)
+		return err->code;
+	return MT_OK;
+}
+
+static enum mt_error get_run(struct store_conn *c, struct arena *a, const char *run_id, struct mt_run *out,
+                             struct mt_err *err)
+{
+	sqlite3_stmt *st = db_stmt(c, SQL_RUN_BY_UUID, err);
+	if (!st)
+		return err->code;
+	db_bind_text(st, 1, run_id);
+	int rc = sqlite3_step(st);
+	memset(out, 0, sizeof *out);
+	if (rc == SQLITE_ROW)
+		read_info(a, st, &out->info);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return run_not_found(err, run_id);
+	if (rc != SQLITE_ROW)
+		return db_fail(c, err, rc);
+	return load_data(c, a, out, err);
+}
+
+enum mt_error store_run_get(struct store *s, struct arena *a, const char *run_id, struct mt_run *out,
+                            struct mt_err *err)
+{
+	return get_run(store_reader(s), a, run_id, out, err);
+}
+
+enum mt_error store_runs_load(struct store *s, struct arena *a, const int64_t *pks, size_t n, struct mt_run *out,
+                              struct mt_err *err)
+{
+	struct store_conn *c = store_reader(s);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = db_stmt(c, SQL_RUN_BY_PK, err);
+		if (!st)
+			return err->code;
+		sqlite3_bind_int64(st, 1, pks[i]);
+		int rc = sqlite3_step(st);
+		memset(&out[i], 0, sizeof out[i]);
+		if (rc == SQLITE_ROW)
+			read_info(a, st, &out[i].info);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW)
+			return rc == SQLITE_DONE ? mt_fail(err, MT_INTERNAL_ERROR, "run vanished during search")
+			                         : db_fail(c, err, rc);
+		if (load_data(c, a, &out[i], err) != MT_OK)
+			return err->code;
+	}
+	return MT_OK;
+}
+
+/* ---- writes ---- */
+
+/* The run's key and whether it is active; unknown -> RESOURCE_DOES_NOT_EXIST. */
+static enum mt_error run_state(struct store_conn *c, const char *run_id, int64_t *pk, bool *active, struct mt_err *err)
+{
+	sqlite3_stmt *st = db_stmt(c, SQL_RUN_STATE, err);
+	if (!st)
+		return err->code;
+	db_bind_text(st, 1, run_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*pk = sqlite3_column_int64(st, 0);
+		*active = strcmp((const char *)sqlite3_column_text(st, 1), "active") == 0;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return run_not_found(err, run_id);
+	return rc == SQLITE_ROW ? MT_OK : db_fail(c, err, rc);
+}
+
+static enum mt_error active_run(struct store_conn *c, const char *run_id, int64_t *pk, struct mt_err *err)
+{
+	bool active = false;
+	if (run_state(c, run_id, pk, &active, err) != MT_OK)
+		return err->code;
+	if (!active)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "The run %.100s must be in the 'active' state. Current state is deleted.", run_id);
+	return MT_OK;
+}
+
+static enum mt_error upsert_tag(struct store_conn *c, int64_t pk, const char *key, const char *value,
+                                struct mt_err *err)
+{
+	sqlite3_stmt *st = db_stmt(c, SQL_TAG_UPSERT, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, pk);
+	db_bind_text(st, 2, key);
+	db_bind_text(st, 3, value ? value : "");
+	if (db_exec_stmt(c, st, err) != MT_OK)
+		return err->code;
+	if (strcmp(key, "mlflow.runName") == 0) {
+		/* The run name and its mlflow.runName tag are one value in MLflow. */
+		st = db_stmt(c, SQL_RUN_SET_NAME, err);
+		if (!st)
+			return err->code;
+		sqlite3_bind_int64(st, 1, pk);
+		db_bind_text(st, 2, value ? value : "");
+		return db_exec_stmt(c, st, err);
+	}
+	return MT_OK;
+}
+
+struct create_job {
+	struct arena *a;
+	const struct store_run_create *in;
+	struct mt_run *out;
+};
+
+static enum mt_error create_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct create_job *j = arg;
+	const struct store_run_create *in = j->in;
+	sqlite3_stmt *st = db_stmt(c, SQL_EXP_STATE, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, in->experiment_id);
+	int rc = sqlite3_step(st);
+	char *loc = NULL;
+	bool active = false;
+	if (rc == SQLITE_ROW) {
+		loc = db_col_text(j->a, st, 0);
+		active = strcmp((const char *)sqlite3_column_text(st, 1), "active") == 0;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%lld exists", (long long)in->experiment_id);
+	if (rc != SQLITE_ROW)
+		return db_fail(c, err, rc);
+	if (!active)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "The experiment %lld must be in the 'active' state. Current state is deleted.",
+		               (long long)in->experiment_id);
+	size_t ln = strlen(loc);
+	const char *uri = arena_printf(j->a, "%s%s%s/artifacts", loc, ln && loc[ln - 1] == '/' ? "" : "/", in->run_id);
+	st = db_stmt(c, SQL_RUN_INSERT, err);
+	if (!st)
+		return err->code;
+	db_bind_text(st, 1, in->run_id);
+	sqlite3_bind_int64(st, 2, in->experiment_id);
+	db_bind_text(st, 3, in->run_name);
+	db_bind_text(st, 4, in->user_id ? in->user_id : "");
+	sqlite3_bind_int64(st, 5, in->start_time);
+	db_bind_text(st, 6, uri);
+	if (db_exec_stmt(c, st, err) != MT_OK)
+		return err->code;
+	int64_t pk = sqlite3_last_insert_rowid(c->db);
+	for (size_t i = 0; i < in->n_tags; i++)
+		if (upsert_tag(c, pk, in->tags[i].key, in->tags[i].value, err) != MT_OK)
+			return err->code;
+	if (upsert_tag(c, pk, "mlflow.runName", in->run_name, err) != MT_OK)
+		return err->code;
+	return get_run(c, j->a, in->run_id, j->out, err);
+}
+
+enum mt_error store_run_create(struct store *s, struct arena *a, const struct store_run_create *in,
+                               struct mt_run *out, struct mt_err *err)
+{
+	struct create_job j = {a, in, out};
+	return store_write(s, create_job, &j, err);
+}
+
+struct update_job {
+	struct arena *a;
+	const char *run_id, *status, *name;
+	bool has_end;
+	int64_t end_time;
+	struct mt_run_info *out;
+};
+
+static enum mt_error update_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct update_job *j = arg;
+	int64_t pk;
+	if (active_run(c, j->run_id, &pk, err) != MT_OK)
+		return err->code;
+	sqlite3_stmt *st = db_stmt(c, SQL_RUN_UPDATE, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, pk);
+	db_bind_text(st, 2, j->status);
+	sqlite3_bind_int(st, 3, j->has_end);
+	sqlite3_bind_int64(st, 4, j->end_time);
+	db_bind_text(st, 5, j->name && j->name[0] ? j->name : NULL);
+	if (db_exec_stmt(c, st, err) != MT_OK)
+		return err->code;
+	if (j->name && j->name[0] && upsert_tag(c, pk, "mlflow.runName", j->name, err) != MT_OK)
+		return err->code;
+	struct mt_run r;
+	if (get_run(c, j->a, j->run_id, &r, err) != MT_OK)
+		return err->code;
+	*j->out = r.info;
+	return MT_OK;
+}
+
+enum mt_error store_run_update(struct store *s, struct arena *a, const char *run_id, const char *status,
+                               bool has_end, int64_t end_time, const char *run_name, struct mt_run_info *out,
+                               struct mt_err *err)
+{
+	struct update_job j = {a, run_id, status, run_name, has_end, end_time, out};
+	return store_write(s, update_job, &j, err);
+}
+
+struct deleted_job {
+	const char *run_id;
+	bool deleted;
+};
+
+static enum mt_error deleted_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct deleted_job *j = arg;
+	int64_t pk;
+	bool active;
+	if (run_state(c, j->run_id, &pk, &active, err) != MT_OK)
+		return err->code;
+	sqlite3_stmt *st = db_stmt(c, SQL_RUN_SET_DELETED, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, pk);
+	sqlite3_bind_text(st, 2, j->deleted ? "deleted" : "active", -1, SQLITE_STATIC);
+	if (j->deleted)
+		sqlite3_bind_int64(st, 3, mt_now_ms());
+	else
+		sqlite3_bind_null(st, 3);
+	return db_exec_stmt(c, st, err);
+}
+
+enum mt_error store_run_set_deleted(struct store *s, const char *run_id, bool deleted, struct mt_err *err)
+{
+	struct deleted_job j = {run_id, deleted};
+	return store_write(s, deleted_job, &j, err);
+}
+
+/* ---- log-batch ---- */
+
+/* Per-job cache of the series touched, so a batch of 1000 points over 10 keys does 10 lookups. */
+struct series {
+	const char *key;
+	int64_t id;
+	double value;
+	int64_t ts, step;
+	bool is_nan, dirty;
+};
+
+static enum mt_error series_for(struct store_conn *c, int64_t pk, const struct mt_metric *m, double v, bool nan,
+                                struct series *cache, size_t cap, size_t *used, struct series **out,
+                                struct mt_err *err)
+{
+	size_t h = 5381;
+	for (const char *p = m->key; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	size_t i = h & (cap - 1);
+	while (cache[i].key) {
+		if (strcmp(cache[i].key, m->key) == 0) {
+			*out = &cache[i];
+			return MT_OK;
+		}
+		i = (i + 1) & (cap - 1);
+	}
+	struct series *s = &cache[i];
+	s->key = m->key;
+	(*used)++;
+	/* intern the key */
+	sqlite3_stmt *st = db_stmt(c, SQL_KEY_GET, err);
+	if (!st)
+		return err->code;
+	db_bind_text(st, 1, m->key);
+	int rc = sqlite3_step(st);
+	int64_t key_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(c, err, rc);
+	if (key_id < 0) {
+		st = db_stmt(c, SQL_KEY_INSERT, err);
+		if (!st)
+			return err->code;
+		db_bind_text(st, 1, m->key);
+		if (db_exec_stmt(c, st, err) != MT_OK)
+			return err->code;
+		key_id = sqlite3_last_insert_rowid(c->db);
+	}
+	st = db_stmt(c, SQL_SERIES_GET, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, pk);
+	sqlite3_bind_int64(st, 2, key_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s->id = sqlite3_column_int64(st, 0);
+		s->value = sqlite3_column_double(st, 1);
+		s->ts = sqlite3_column_int64(st, 2);
+		s->step = sqlite3_column_int64(st, 3);
+		s->is_nan = sqlite3_column_int(st, 4) != 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(c, err, rc);
+	if (rc == SQLITE_DONE) {
+		st = db_stmt(c, SQL_SERIES_INSERT, err);
+		if (!st)
+			return err->code;
+		sqlite3_bind_int64(st, 1, pk);
+		sqlite3_bind_int64(st, 2, key_id);
+		sqlite3_bind_double(st, 3, v);
+		sqlite3_bind_int64(st, 4, m->timestamp);
+		sqlite3_bind_int64(st, 5, m->step);
+		sqlite3_bind_int(st, 6, nan);
+		if (db_exec_stmt(c, st, err) != MT_OK)
+			return err->code;
+		s->id = sqlite3_last_insert_rowid(c->db);
+		s->value = v;
+		s->ts = m->timestamp;
+		s->step = m->step;
+		s->is_nan = nan;
+	}
+	*out = s;
+	return MT_OK;
+}
+
+struct batch_job {
+	const char *run_id;
+	const struct mt_metric *metrics;
+	size_t nm;
+	const struct mt_tag *params;
+	size_t np;
+	const struct mt_tag *tags;
+	size_t nt;
+};
+
+static enum mt_error log_params(struct store_conn *c, int64_t pk, const struct batch_job *j, struct mt_err *err)
+{
+	struct buf changed;
+	buf_init(&changed, 8192);
+	const struct mt_tag *first = NULL;
+	const char *first_old = NULL;
+	char *first_old_copy = NULL;
+	enum mt_error rc = MT_OK;
+	for (size_t i = 0; i < j->np && rc == MT_OK; i++) {
+		sqlite3_stmt *st = db_stmt(c, SQL_PARAM_GET, err);
+		if (!st) {
+			rc = err->code;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, pk);
+		db_bind_text(st, 2, j->params[i].key);
+		int r = sqlite3_step(st);
+		if (r == SQLITE_ROW) {
+			const char *old = (const char *)sqlite3_column_text(st, 0);
+			if (strcmp(old ? old : "", j->params[i].value) != 0) {
+				if (!first) {
+					first = &j->params[i];
+					first_old_copy = xstrdup(old ? old : "");
+					first_old = first_old_copy;
+				}
+				buf_printf(&changed, "%s{'key': '%.250s', 'old_value': '%.200s', 'new_value': '%.200s'}",
+				           changed.len ? ", " : "", j->params[i].key, old ? old : "", j->params[i].value);
+			}
+			sqlite3_reset(st);
+			continue;
+		}
+		sqlite3_reset(st);
+		if (r != SQLITE_DONE) {
+			rc = db_fail(c, err, r);
+			break;
+		}
+		st = db_stmt(c, SQL_PARAM_INSERT, err);
+		if (!st) {
+			rc = err->code;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, pk);
+		db_bind_text(st, 2, j->params[i].key);
+		db_bind_text(st, 3, j->params[i].value);
+		rc = db_exec_stmt(c, st, err);
+	}
+	if (rc == MT_OK && first) {
+		/* MLflow words the single-param and the batch refusal differently; keep both. */
+		if (j->np == 1 && j->nm == 0 && j->nt == 0)
+			rc = mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+			             "Changing param values is not allowed. Param with key='%.250s' was already logged with "
+			             "value='%.200s' for run ID='%.100s'. Attempted logging new value '%.200s'.",
+			             first->key, first_old, j->run_id, first->value);
+		else
+			rc = mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+			             "Changing param values is not allowed. Params were already logged='[%s]' for run ID='%.100s'.",
+			             changed.data ? changed.data : "", j->run_id);
+	}
+	free(first_old_copy);
+	buf_free(&changed);
+	return rc;
+}
+
+static enum mt_error log_metrics(struct store_conn *c, int64_t pk, const struct batch_job *j, struct mt_err *err)
+{
+	size_t cap = 16;
+	while (cap < j->nm * 2)
+		cap *= 2;
+	struct series *cache = xcalloc(cap, sizeof *cache);
+	size_t used = 0;
+	enum mt_error rc = MT_OK;
+	for (size_t i = 0; i < j->nm && rc == MT_OK; i++) {
+		const struct mt_metric *m = &j->metrics[i];
+		bool nan = isnan(m->value);
+		/* As MLflow's SQL store: NaN is kept as a flag (value 0), infinities are clamped. */
+		double v = nan ? 0.0 : isinf(m->value) ? (m->value > 0 ? MAX_DOUBLE : -MAX_DOUBLE) : m->value;
+		struct series *s = NULL;
+		if ((rc = series_for(c, pk, m, v, nan, cache, cap, &used, &s, err)) != MT_OK)
+			break;
+		sqlite3_stmt *st = db_stmt(c, SQL_POINT_INSERT, err);
+		if (!st) {
+			rc = err->code;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, s->id);
+		sqlite3_bind_int64(st, 2, m->timestamp);
+		sqlite3_bind_int64(st, 3, m->step);
+		sqlite3_bind_double(st, 4, v);
+		sqlite3_bind_int(st, 5, nan);
+		db_bind_text(st, 6, m->model_id);
+		db_bind_text(st, 7, m->dataset_name);
+		db_bind_text(st, 8, m->dataset_digest);
+		if ((rc = db_exec_stmt(c, st, err)) != MT_OK)
+			break;
+		/* latest = max by (step, timestamp, value), NaN compared as its stored 0 */
+		if (m->step > s->step || (m->step == s->step && (m->timestamp > s->ts || (m->timestamp == s->ts && v > s->value)))) {
+			s->step = m->step;
+			s->ts = m->timestamp;
+			s->value = v;
+			s->is_nan = nan;
+			s->dirty = true;
+		}
+	}
+	for (size_t i = 0; i < cap && rc == MT_OK; i++) {
+		if (!cache[i].key || !cache[i].dirty)
+			continue;
+		sqlite3_stmt *st = db_stmt(c, SQL_SERIES_UPDATE, err);
+		if (!st) {
+			rc = err->code;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, cache[i].id);
+		sqlite3_bind_double(st, 2, cache[i].value);
+		sqlite3_bind_int64(st, 3, cache[i].ts);
+		sqlite3_bind_int64(st, 4, cache[i].step);
+		sqlite3_bind_int(st, 5, cache[i].is_nan);
+		rc = db_exec_stmt(c, st, err);
+	}
+	free(cache);
+	return rc;
+}
+
+static enum mt_error batch_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct batch_job *j = arg;
+	int64_t pk;
+	if (active_run(c, j->run_id, &pk, err) != MT_OK)
+		return err->code;
+	if (log_params(c, pk, j, err) != MT_OK)
+		return err->code;
+	for (size_t i = 0; i < j->nt; i++)
+		if (upsert_tag(c, pk, j->tags[i].key, j->tags[i].value, err) != MT_OK)
+			return err->code;
+	return log_metrics(c, pk, j, err);
+}
+
+enum mt_error store_run_log_batch(struct store *s, const char *run_id, const struct mt_metric *metrics, size_t nm,
+                                  const struct mt_tag *params, size_t np, const struct mt_tag *tags, size_t nt,
+                                  struct mt_err *err)
+{
+	struct batch_job j = {run_id, metrics, nm, params, np, tags, nt};
+	return store_write(s, batch_job, &j, err);
+}
+
+struct deltag_job {
+	const char *run_id, *key;
+};
+
+static enum mt_error deltag_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct deltag_job *j = arg;
+	int64_t pk;
+	if (active_run(c, j->run_id, &pk, err) != MT_OK)
+		return err->code;
+	sqlite3_stmt *st = db_stmt(c, SQL_TAG_DELETE, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, pk);
+	db_bind_text(st, 2, j->key);
+	if (db_exec_stmt(c, st, err) != MT_OK)
+		return err->code;
+	if (sqlite3_changes(c->db) == 0)
+		return mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST, "No tag with name: %.250s in run with id %.100s", j->key,
+		               j->run_id);
+	return MT_OK;
+}
+
+enum mt_error store_run_delete_tag(struct store *s, const char *run_id, const char *key, struct mt_err *err)
+{
+	struct deltag_job j = {run_id, key};
+	return store_write(s, deltag_job, &j, err);
+}
