@@ -53,5 +53,7 @@ MT_HANDLER(api_metrics_get_history);
 MT_HANDLER(api_metrics_get_history_bulk_interval);
 
 /* ---- src/api/search.c ---- */
+MT_HANDLER(api_runs_search);
+MT_HANDLER(api_experiments_search);
 
 #endif

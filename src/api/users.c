@@ -185,10 +185,11 @@ MT_HANDLER(api_users_permissions_grant)
 	if (read_grant_target(req, &user, &type, &id, err) != MT_OK ||
 	    json_get_str(req->args, "permission", true, &perm, err) != MT_OK)
 		return err->code;
-	if (acl_level_parse(perm) < 0)
+	if (acl_level_parse(perm) < 0 || strcmp(perm, "NO_PERMISSIONS") == 0)
 		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
-		               "Invalid permission '%.50s'. Valid permissions are: READ, USE, EDIT, MANAGE, NO_PERMISSIONS, DENY",
-		               perm);
+		               "Invalid permission '%.50s' for resource_type='%.50s'. Resource-level grants accept only: "
+		               "('DENY', 'EDIT', 'MANAGE', 'READ', 'USE').",
+		               perm, type);
 	if (store_user_get(req->srv->store, req->arena, user, &u, err) != MT_OK ||
 	    store_grant_set(req->srv->store, u.id, type, id, perm, err) != MT_OK)
 		return err->code;

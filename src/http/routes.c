@@ -23,7 +23,7 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/experiments/create", api_experiments_create, RES_EXPERIMENT_NEW, NULL, PERM_AUTHENTICATED, ROUTE_V2},
 	{GET, "/mlflow/experiments/get", api_experiments_get, RES_EXPERIMENT, "experiment_id", PERM_READ, ROUTE_V2},
 	{GET, "/mlflow/experiments/get-by-name", api_experiments_get_by_name, RES_EXPERIMENT_NAME, "experiment_name", PERM_READ, ROUTE_V2},
-	{GET | POST, "/mlflow/experiments/search", NULL, RES_EXPERIMENT_LIST, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	{GET | POST, "/mlflow/experiments/search", api_experiments_search, RES_EXPERIMENT_LIST, NULL, PERM_AUTHENTICATED, ROUTE_V2},
 	{POST, "/mlflow/experiments/update", api_experiments_update, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/experiments/delete", api_experiments_delete, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
 	{POST, "/mlflow/experiments/restore", api_experiments_restore, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
@@ -52,7 +52,7 @@ const struct mt_route mt_routes[] = {
 	{GET, "/mlflow/metrics/get-history-bulk", NULL, RES_RUN_LIST, "run_id", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
 
 	/* ---- search ---- */
-	{POST, "/mlflow/runs/search", NULL, RES_EXPERIMENT_LIST, "experiment_ids", PERM_AUTHENTICATED, ROUTE_V2},
+	{POST, "/mlflow/runs/search", api_runs_search, RES_EXPERIMENT_LIST, "experiment_ids", PERM_AUTHENTICATED, ROUTE_V2},
 
 	/* ---- artifacts ---- */
 	{GET, "/mlflow/artifacts/list", NULL, RES_RUN, "run_id", PERM_READ, ROUTE_V2},

@@ -163,8 +163,10 @@ struct store_conn *db_conn_open(const char *path, bool writer, struct mt_err *er
 	 * survives kill -9 of the process (not a power cut; that needs FULL). */
 	const char *pragmas = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
 	                               "PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;"
+	                               "PRAGMA case_sensitive_like=ON;"
 	                             : "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
 	                               "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA query_only=1;"
+	                               "PRAGMA case_sensitive_like=ON;"
 	                               "PRAGMA mmap_size=268435456;";
 	if (db_exec(c, pragmas, err) != MT_OK) {
 		db_conn_close(c);

@@ -119,3 +119,26 @@ def test_non_admin_cannot_manage_users(admin_env, monkeypatch, unique):
     with pytest.raises(MlflowException) as exc:
         user_auth.update_user_admin(unique, True)
     assert exc.value.error_code == "PERMISSION_DENIED"
+
+
+def test_search_only_shows_readable(admin_env, monkeypatch, unique):
+    """A user never sees an experiment denied to them in search_experiments, nor its runs in search_runs."""
+    auth = get_app_client("basic-auth", tracking_uri=admin_env.url)
+    admin = MlflowClient(admin_env.url)
+    hidden = admin.create_experiment(unique + "-hidden")
+    shown = [admin.create_experiment(f"{unique}-shown-{i}") for i in range(3)]
+    hidden_run = admin.create_run(hidden).info.run_id
+    admin.create_run(shown[0])
+    auth.create_user(unique, PASSWORD)
+    auth.grant_user_permission(unique, "experiment", hidden, "DENY")
+    user = as_user(monkeypatch, admin_env, unique)
+    names, token = [], None
+    while True:  # page by one: the hidden experiment must not leave a hole or a short page
+        page = user.search_experiments(filter_string=f"name LIKE '{unique}-%'", max_results=1, page_token=token)
+        names += [e.name for e in page]
+        token = page.token
+        if not token:
+            break
+    assert sorted(names) == sorted(f"{unique}-shown-{i}" for i in range(3))
+    runs = user.search_runs([hidden, shown[0]])
+    assert hidden_run not in [r.info.run_id for r in runs] and len(runs) == 1

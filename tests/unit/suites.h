@@ -13,6 +13,7 @@ Suite *dispatch_suite(void);
 Suite *store_suite(void);
 Suite *auth_suite(void);
 Suite *acl_suite(void);
+Suite *search_suite(void);
 
 /* A server on a fresh temporary database, driven through mt_dispatch without sockets. */
 struct fixture {

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* search_store.c: renders a search AST to SQL for runs and experiments. Only constant SQL fragments are
+ * concatenated; every user value (keys, strings, numbers, lists) is bound to a `?` placeholder. */
+#include <string.h>
+
+#include "mltrackd/buf.h"
+#include "mltrackd/store_experiments.h"
+#include "mltrackd/store_runs.h"
+#include "mltrackd/store_search.h"
+#include "mltrackd/util.h"
+#include "store_internal.h"
+
+enum bind_kind { B_TEXT, B_DOUBLE, B_INT };
+struct bind {
+	enum bind_kind kind;
+	const char *text;
+	double d;
+	int64_t i;
+};
+
+struct sqlb {
+	struct buf sql;
+	struct bind *binds;
+	size_t n, cap;
+	struct arena *a;
+};
+
+static void sql_init(struct sqlb *q, struct arena *a)
+{
+	buf_init(&q->sql, 1 << 20);
+	q->a = a;
+	q->cap = 64;
+	q->n = 0;
+	q->binds = arena_alloc(a, q->cap * sizeof *q->binds);
+}
+
+static void push(struct sqlb *q, struct bind b)
+{
+	if (q->n == q->cap) {
+		struct bind *nb = arena_alloc(q->a, 2 * q->cap * sizeof *nb);
+		memcpy(nb, q->binds, q->cap * sizeof *nb);
+		q->binds = nb;
+		q->cap *= 2;
+	}
+	q->binds[q->n++] = b;
+	buf_putc(&q->sql, '?');
+}
+
+static void text(struct sqlb *q, const char *s) { push(q, (struct bind){B_TEXT, s, 0, 0}); }
+static void dbl(struct sqlb *q, double d) { push(q, (struct bind){B_DOUBLE, NULL, d, 0}); }
+static void i64(struct sqlb *q, int64_t i) { push(q, (struct bind){B_INT, NULL, 0, i}); }
+static void lit(struct sqlb *q, const char *s) { buf_puts(&q->sql, s); }
+
+/* "col <op> ?" for a comparison; LIKE is case-sensitive (PRAGMA case_sensitive_like) and ILIKE lowers both. */
+static void compare(struct sqlb *q, const char *col, const struct search_cond *c)
+{
+	switch (c->op) {
+	case OP_ILIKE:
+		lit(q, "LOWER(");
+		lit(q, col);
+		lit(q, ") LIKE LOWER(");
+		text(q, c->str);
+		lit(q, ")");
+		return;
+	case OP_IN:
+	case OP_NOT_IN:
+		lit(q, col);
+		lit(q, c->op == OP_IN ? " IN (" : " NOT IN (");
+		for (size_t i = 0; i < c->n_list; i++) {
+			if (i)
+				lit(q, ",");
+			text(q, c->list[i]);
+		}
+		lit(q, ")");
+		return;
+	default: break;
+	}
+	lit(q, col);
+	static const char *const sqlop[] = {" = ", " != ", " > ", " >= ", " < ", " <= ", " LIKE "};
+	lit(q, sqlop[c->op]);
+	if (c->numeric)
+		dbl(q, c->num);
+	else
+		text(q, c->str);
+}
+
+static enum mt_error bind_all(struct store_conn *c, sqlite3_stmt *st, const struct sqlb *q, struct mt_err *err)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		int rc;
+		const struct bind *b = &q->binds[i];
+		if (b->kind == B_TEXT)
+			rc = sqlite3_bind_text(st, (int)i + 1, b->text, -1, SQLITE_STATIC);
+		else if (b->kind == B_DOUBLE)
+			rc = sqlite3_bind_double(st, (int)i + 1, b->d);
+		else
+			rc = sqlite3_bind_int64(st, (int)i + 1, b->i);
+		if (rc != SQLITE_OK)
+			return db_fail(c, err, rc);
+	}
+	return MT_OK;
+}
+
+static void lifecycle(struct sqlb *q, const char *col, enum view_type v)
+{
+	if (v == VIEW_ALL)
+		return;
+	lit(q, " AND ");
+	lit(q, col);
+	lit(q, v == VIEW_DELETED_ONLY ? " = 'deleted'" : " = 'active'");
+}
+
+static const char *run_attr_col(const char *key)
+{
+	if (!strcmp(key, "run_id"))
+		return "r.run_uuid";
+	if (!strcmp(key, "run_name"))
+		return "r.name";
+	if (!strcmp(key, "user_id"))
+		return "r.user_id";
+	if (!strcmp(key, "status"))
+		return "r.status";
+	if (!strcmp(key, "artifact_uri"))
+		return "r.artifact_uri";
+	if (!strcmp(key, "start_time"))
+		return "r.start_time";
+	return "r.end_time";
+}
+
+static void run_condition(struct sqlb *q, const struct search_cond *c)
+{
+	switch (c->ent) {
+	case SE_METRIC:
+		/* the latest value per key, as MLflow compares (NaN latest values never match) */
+		lit(q, "EXISTS (SELECT 1 FROM metric_series s JOIN metric_keys k ON k.key_id = s.key_id"
+		       " WHERE s.run_pk = r.run_pk AND s.latest_is_nan = 0 AND k.key = ");
+		text(q, c->key);
+		lit(q, " AND ");
+		compare(q, "s.latest_value", c);
+		lit(q, ")");
+		return;
+	case SE_PARAM:
+	case SE_TAG: {
+		const char *tbl = c->ent == SE_PARAM ? "params" : "run_tags";
+		if (c->op == OP_IS_NULL || c->op == OP_IS_NOT_NULL) {
+			lit(q, c->op == OP_IS_NULL ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ");
+			lit(q, tbl);
+			lit(q, " x WHERE x.run_pk = r.run_pk AND x.key = ");
+			text(q, c->key);
+			lit(q, ")");
+			return;
+		}
+		lit(q, "EXISTS (SELECT 1 FROM ");
+		lit(q, tbl);
+		lit(q, " x WHERE x.run_pk = r.run_pk AND x.key = ");
+		text(q, c->key);
+		lit(q, " AND ");
+		compare(q, "x.value", c);
+		lit(q, ")");
+		return;
+	}
+	case SE_ATTR:
+		compare(q, run_attr_col(c->key), c);
+		return;
+	case SE_DATASET:
+		/* Dataset inputs are not stored yet (runs/log-inputs answers 501), so no run has one and a dataset
+		 * condition matches nothing, as it would on a server where none was logged. */
+		lit(q, "0");
+		return;
+	}
+}
+
+/* An ORDER BY term for runs; NULLs (and NaN metrics) sort last whatever the direction, as MLflow does. */
+static void run_order(struct sqlb *q, const struct search_order *o)
+{
+	const char *dir = o->asc ? " ASC" : " DESC";
+	switch (o->ent) {
+	case SE_METRIC:
+		/* numbers first, then NaN, then runs without the metric */
+		lit(q, "COALESCE((SELECT s.latest_is_nan FROM metric_series s JOIN metric_keys k"
+		       " ON k.key_id = s.key_id WHERE s.run_pk = r.run_pk AND k.key = ");
+		text(q, o->key);
+		lit(q, "), 2), (SELECT s.latest_value FROM metric_series s JOIN metric_keys k ON k.key_id = s.key_id"
+		       " WHERE s.run_pk = r.run_pk AND k.key = ");
+		text(q, o->key);
+		lit(q, ")");
+		lit(q, dir);
+		return;
+	case SE_PARAM:
+	case SE_TAG: {
+		const char *tbl = o->ent == SE_PARAM ? "params" : "run_tags";
+		for (int pass = 0; pass < 2; pass++) {
+			lit(q, "(SELECT x.value FROM ");
+			lit(q, tbl);
+			lit(q, " x WHERE x.run_pk = r.run_pk AND x.key = ");
+			text(q, o->key);
+			lit(q, pass == 0 ? ") IS NULL, " : ")");
+		}
+		lit(q, dir);
+		return;
+	}
+	case SE_ATTR:
+	case SE_DATASET:
+		lit(q, run_attr_col(o->key));
+		lit(q, " IS NULL, ");
+		lit(q, run_attr_col(o->key));
+		lit(q, dir);
+		return;
+	}
+}
+
+static enum mt_error collect_pks(struct store_conn *c, struct arena *a, struct sqlb *q, int64_t limit, int64_t **pks,
+                                 size_t *n, bool *more, struct mt_err *err)
+{
+	if (q->sql.overflow)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "The search is too large");
+	sqlite3_stmt *st = db_prepare_dynamic(c, q->sql.data, err);
+	buf_free(&q->sql);
+	if (!st)
+		return err->code;
+	if (bind_all(c, st, q, err) != MT_OK) {
+		sqlite3_finalize(st);
+		return err->code;
+	}
+	size_t cap = 64, cnt = 0;
+	int64_t *v = arena_alloc(a, cap * sizeof *v);
+	int rc;
+	*more = false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((int64_t)cnt == limit) {
+			*more = true;
+			break;
+		}
+		if (cnt == cap) {
+			int64_t *nv = arena_alloc(a, 2 * cap * sizeof *nv);
+			memcpy(nv, v, cnt * sizeof *v);
+			v = nv;
+			cap *= 2;
+		}
+		v[cnt++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(c, err, rc);
+	*pks = v;
+	*n = cnt;
+	return MT_OK;
+}
+
+enum mt_error store_search_runs(struct store *s, struct arena *a, const struct search_query *qq, struct mt_run **out,
+                                size_t *n, bool *more, struct mt_err *err)
+{
+	struct store_conn *c = store_reader(s);
+	struct sqlb q;
+	sql_init(&q, a);
+	lit(&q, "SELECT r.run_pk FROM runs r WHERE r.experiment_id IN (");
+	for (size_t i = 0; i < qq->n_experiments; i++) {
+		if (i)
+			lit(&q, ",");
+		i64(&q, qq->experiment_ids[i]);
+	}
+	lit(&q, ")");
+	lifecycle(&q, "r.lifecycle_stage", qq->view);
+	for (size_t i = 0; qq->filter && i < qq->filter->n; i++) {
+		lit(&q, " AND ");
+		run_condition(&q, &qq->filter->conds[i]);
+	}
+	lit(&q, " ORDER BY ");
+	bool start_seen = false;
+	for (size_t i = 0; i < qq->n_order; i++) {
+		run_order(&q, &qq->order[i]);
+		lit(&q, ", ");
+		if (qq->order[i].ent == SE_ATTR && !strcmp(qq->order[i].key, "start_time"))
+			start_seen = true;
+	}
+	/* MLflow's tie-breaks: start_time DESC (unless ordered by it), then run_uuid */
+	if (!start_seen)
+		lit(&q, "r.start_time DESC, ");
+	lit(&q, "r.run_uuid ASC LIMIT ");
+	i64(&q, qq->limit + 1);
+	lit(&q, " OFFSET ");
+	i64(&q, qq->offset);
+	int64_t *pks;
+	size_t cnt;
+	if (collect_pks(c, a, &q, qq->limit, &pks, &cnt, more, err) != MT_OK)
+		return err->code;
+	struct mt_run *runs = arena_alloc(a, (cnt ? cnt : 1) * sizeof *runs);
+	if (store_runs_load(s, a, pks, cnt, runs, err) != MT_OK)
+		return err->code;
+	*out = runs;
+	*n = cnt;
+	return MT_OK;
+}
+
+static const char *exp_attr_col(const char *key)
+{
+	if (!strcmp(key, "name"))
+		return "e.name";
+	if (!strcmp(key, "experiment_id"))
+		return "e.experiment_id";
+	if (!strcmp(key, "creation_time"))
+		return "e.creation_time";
+	return "e.last_update_time";
+}
+
+enum mt_error store_search_experiments(struct store *s, struct arena *a, const struct search_query *qq,
+                                       struct mt_experiment **out, size_t *n, bool *more, struct mt_err *err)
+{
+	struct store_conn *c = store_reader(s);
+	struct sqlb q;
+	sql_init(&q, a);
+	lit(&q, "SELECT e.experiment_id FROM experiments e WHERE 1");
+	lifecycle(&q, "e.lifecycle_stage", qq->view);
+	if (qq->acl_mode != ACL_ALL) {
+		lit(&q, qq->acl_mode == ACL_ONLY ? " AND e.experiment_id IN (" : " AND e.experiment_id NOT IN (");
+		for (size_t i = 0; i < qq->n_acl; i++) {
+			if (i)
+				lit(&q, ",");
+			i64(&q, qq->acl_ids[i]);
+		}
+		lit(&q, ")");
+	}
+	for (size_t i = 0; qq->filter && i < qq->filter->n; i++) {
+		const struct search_cond *cd = &qq->filter->conds[i];
+		lit(&q, " AND ");
+		if (cd->ent == SE_TAG) {
+			if (cd->op == OP_IS_NULL || cd->op == OP_IS_NOT_NULL) {
+				lit(&q, cd->op == OP_IS_NULL ? "NOT EXISTS" : "EXISTS");
+				lit(&q, " (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = ");
+				text(&q, cd->key);
+				lit(&q, ")");
+			} else {
+				lit(&q, "EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = ");
+				text(&q, cd->key);
+				lit(&q, " AND ");
+				compare(&q, "t.value", cd);
+				lit(&q, ")");
+			}
+		} else {
+			compare(&q, exp_attr_col(cd->key), cd);
+		}
+	}
+	lit(&q, " ORDER BY ");
+	bool id_seen = false;
+	for (size_t i = 0; i < qq->n_order; i++) {
+		const char *col = exp_attr_col(qq->order[i].key);
+		if (!strcmp(qq->order[i].key, "experiment_id"))
+			id_seen = true;
+		lit(&q, col);
+		lit(&q, qq->order[i].asc ? " ASC, " : " DESC, ");
+	}
+	if (qq->n_order == 0)
+		lit(&q, "e.creation_time DESC, ");
+	lit(&q, id_seen ? "1" : "e.experiment_id ASC");
+	lit(&q, " LIMIT ");
+	i64(&q, qq->limit + 1);
+	lit(&q, " OFFSET ");
+	i64(&q, qq->offset);
+	int64_t *ids;
+	size_t cnt;
+	if (collect_pks(c, a, &q, qq->limit, &ids, &cnt, more, err) != MT_OK)
+		return err->code;
+	struct mt_experiment *v = arena_alloc(a, (cnt ? cnt : 1) * sizeof *v);
+	for (size_t i = 0; i < cnt; i++)
+		if (store_experiment_get(s, a, ids[i], &v[i], err) != MT_OK)
+			return err->code;
+	*out = v;
+	*n = cnt;
+	return MT_OK;
+}
