@@ -52,6 +52,18 @@ MT_HANDLER(api_runs_log_batch);
 MT_HANDLER(api_metrics_get_history);
 MT_HANDLER(api_metrics_get_history_bulk_interval);
 
+/* ---- src/api/logged_models.c ---- */
+MT_HANDLER(api_logged_models_create);
+MT_HANDLER(api_logged_models_get);
+MT_HANDLER(api_logged_models_finalize);
+MT_HANDLER(api_logged_models_delete);
+MT_HANDLER(api_logged_models_set_tags);
+MT_HANDLER(api_logged_models_delete_tag);
+MT_HANDLER(api_logged_models_log_params);
+MT_HANDLER(api_logged_models_search);
+MT_HANDLER(api_runs_log_inputs);
+MT_HANDLER(api_runs_log_outputs);
+
 /* ---- src/api/search.c ---- */
 MT_HANDLER(api_runs_search);
 MT_HANDLER(api_experiments_search);

@@ -49,6 +49,38 @@ struct mt_run_info {
 	const char *lifecycle_stage;
 };
 
+struct mt_dataset {
+	const char *name, *digest, *source_type, *source, *schema, *profile;
+};
+
+struct mt_dataset_input {
+	struct mt_dataset dataset;
+	struct mt_tag *tags;
+	size_t n_tags;
+};
+
+struct mt_model_io {
+	const char *model_id;
+	int64_t step; /* outputs only */
+};
+
+struct mt_logged_model {
+	const char *model_id;
+	int64_t experiment_id;
+	const char *name;
+	const char *artifact_uri;
+	int64_t creation_timestamp_ms, last_updated_timestamp_ms;
+	int status; /* 1 PENDING, 2 READY, 3 UPLOAD_FAILED */
+	const char *lifecycle_stage;
+	const char *model_type, *source_run_id, *status_message;
+	struct mt_tag *tags;
+	size_t n_tags;
+	struct mt_tag *params;
+	size_t n_params;
+	struct mt_metric *metrics;
+	size_t n_metrics;
+};
+
 struct mt_run {
 	struct mt_run_info info;
 	struct mt_metric *metrics; /* latest value per key */
@@ -57,6 +89,12 @@ struct mt_run {
 	size_t n_params;
 	struct mt_tag *tags;
 	size_t n_tags;
+	struct mt_dataset_input *dataset_inputs;
+	size_t n_dataset_inputs;
+	struct mt_model_io *model_inputs;
+	size_t n_model_inputs;
+	struct mt_model_io *model_outputs;
+	size_t n_model_outputs;
 };
 
 #endif

@@ -64,9 +64,50 @@ void api_write_run(struct jw *w, const struct mt_run *r)
 	jw_obj_close(w);
 	jw_key(w, "inputs");
 	jw_obj_open(w);
+	if (r->n_dataset_inputs) {
+		jw_key(w, "dataset_inputs");
+		jw_arr_open(w);
+		for (size_t i = 0; i < r->n_dataset_inputs; i++) {
+			const struct mt_dataset_input *d = &r->dataset_inputs[i];
+			jw_obj_open(w);
+			api_write_tags(w, "tags", d->tags, d->n_tags);
+			jw_key(w, "dataset");
+			jw_obj_open(w);
+			jw_kv_str(w, "name", d->dataset.name);
+			jw_kv_str(w, "digest", d->dataset.digest);
+			jw_kv_str(w, "source_type", d->dataset.source_type);
+			jw_kv_str(w, "source", d->dataset.source);
+			jw_kv_str_opt(w, "schema", d->dataset.schema);
+			jw_kv_str_opt(w, "profile", d->dataset.profile);
+			jw_obj_close(w);
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+	}
+	if (r->n_model_inputs) {
+		jw_key(w, "model_inputs");
+		jw_arr_open(w);
+		for (size_t i = 0; i < r->n_model_inputs; i++) {
+			jw_obj_open(w);
+			jw_kv_str(w, "model_id", r->model_inputs[i].model_id);
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+	}
 	jw_obj_close(w);
 	jw_key(w, "outputs");
 	jw_obj_open(w);
+	if (r->n_model_outputs) {
+		jw_key(w, "model_outputs");
+		jw_arr_open(w);
+		for (size_t i = 0; i < r->n_model_outputs; i++) {
+			jw_obj_open(w);
+			jw_kv_str(w, "model_id", r->model_outputs[i].model_id);
+			jw_kv_int(w, "step", r->model_outputs[i].step);
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+	}
 	jw_obj_close(w);
 	jw_obj_close(w);
 }

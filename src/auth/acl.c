@@ -16,6 +16,7 @@
 #include "mltrackd/json.h"
 #include "mltrackd/route.h"
 #include "mltrackd/store_auth.h"
+#include "mltrackd/store_models.h"
 #include "mltrackd/util.h"
 
 /* ---- credential cache ---- */
@@ -287,7 +288,13 @@ static enum mt_error authorize_resource(struct mt_request *req, const struct mt_
 			return MT_OK; /* the handler refuses an unsupported type with a 400 */
 		return check_level(req, type, v, need, err);
 	}
-	case RES_LOGGED_MODEL:
+	case RES_LOGGED_MODEL: {
+		int64_t exp = -1;
+		if (v)
+			store_logged_model_experiment(req->srv->store, v, &exp, err);
+		/* an unknown model falls back to the default permission: fail closed */
+		return check_level(req, "experiment", exp >= 0 ? i64s(req->arena, exp) : NULL, need, err);
+	}
 	case RES_SERVER:
 	case RES_EXPERIMENT_NEW:
 	case RES_WEBHOOK:

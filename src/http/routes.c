@@ -41,8 +41,8 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/runs/set-tag", api_runs_set_tag, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/delete-tag", api_runs_delete_tag, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/log-model", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/runs/log-inputs", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/runs/outputs", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/log-inputs", api_runs_log_inputs, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/outputs", api_runs_log_outputs, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 
 	/* ---- metrics ---- */
 	{POST, "/mlflow/runs/log-metric", api_runs_log_metric, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
@@ -68,14 +68,14 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow-artifacts/mpu/abort/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2},
 
 	/* ---- logged models ---- */
-	{POST, "/mlflow/logged-models", NULL, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/logged-models/search", NULL, RES_EXPERIMENT_LIST, "experiment_ids", PERM_AUTHENTICATED, ROUTE_V2},
-	{GET, "/mlflow/logged-models/{model_id}", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_READ, ROUTE_V2},
-	{PATCH, "/mlflow/logged-models/{model_id}", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_EDIT, ROUTE_V2},
-	{DELETE, "/mlflow/logged-models/{model_id}", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_MANAGE, ROUTE_V2},
-	{PATCH, "/mlflow/logged-models/{model_id}/tags", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_EDIT, ROUTE_V2},
-	{DELETE, "/mlflow/logged-models/{model_id}/tags/{tag_key...}", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_MANAGE, ROUTE_V2},
-	{POST, "/mlflow/logged-models/{model_id}/params", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/logged-models", api_logged_models_create, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/logged-models/search", api_logged_models_search, RES_EXPERIMENT_LIST, "experiment_ids", PERM_AUTHENTICATED, ROUTE_V2},
+	{GET, "/mlflow/logged-models/{model_id}", api_logged_models_get, RES_LOGGED_MODEL, "{model_id}", PERM_READ, ROUTE_V2},
+	{PATCH, "/mlflow/logged-models/{model_id}", api_logged_models_finalize, RES_LOGGED_MODEL, "{model_id}", PERM_EDIT, ROUTE_V2},
+	{DELETE, "/mlflow/logged-models/{model_id}", api_logged_models_delete, RES_LOGGED_MODEL, "{model_id}", PERM_MANAGE, ROUTE_V2},
+	{PATCH, "/mlflow/logged-models/{model_id}/tags", api_logged_models_set_tags, RES_LOGGED_MODEL, "{model_id}", PERM_EDIT, ROUTE_V2},
+	{DELETE, "/mlflow/logged-models/{model_id}/tags/{tag_key...}", api_logged_models_delete_tag, RES_LOGGED_MODEL, "{model_id}", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow/logged-models/{model_id}/params", api_logged_models_log_params, RES_LOGGED_MODEL, "{model_id}", PERM_EDIT, ROUTE_V2},
 	{GET, "/mlflow/logged-models/{model_id}/artifacts/directories", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_READ, ROUTE_V2},
 	{GET, "/mlflow/logged-models/{model_id}/artifacts/files", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
 

@@ -209,6 +209,28 @@ static enum mt_error parse_ident(struct arena *a, enum search_kind kind, const c
 	} else {
 		return bad_entity(err, type);
 	}
+	if (kind == SEARCH_LOGGED_MODELS) {
+		/* mlflow/utils/search_logged_model_utils.py: prefixes are exactly attributes/metrics/params/tags */
+		if (type && strcmp(type, "attributes") && strcmp(type, "metrics") && strcmp(type, "params") && strcmp(type, "tags"))
+			return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+			               "Invalid entity type: '%.100s'. Expected one of ['attributes', 'metrics', 'params', 'tags'].",
+			               type);
+		if (id->ent == SE_ATTR) {
+			if (!strcmp(key, "creation_time") || !strcmp(key, "creation_timestamp"))
+				key = "creation_timestamp_ms";
+			else if (!strcmp(key, "last_updated_timestamp"))
+				key = "last_updated_timestamp_ms";
+			static const char *const keys[] = {"name", "model_id", "model_type", "status", "source_run_id",
+			                                   "experiment_id", "creation_timestamp_ms", "last_updated_timestamp_ms"};
+			if (!in(key, keys, 8))
+				return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid attribute key '%.200s' for logged models", key);
+			id->numeric_attr = !strcmp(key, "creation_timestamp_ms") || !strcmp(key, "last_updated_timestamp_ms");
+		}
+		if (key[0] == '\0')
+			return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid identifier '%.200s': the key is empty", text);
+		id->key = key;
+		return MT_OK;
+	}
 	if (kind == SEARCH_EXPERIMENTS) {
 		if (id->ent == SE_ATTR) {
 			static const char *const keys[] = {"name", "experiment_id", "creation_time", "last_update_time"};
@@ -264,7 +286,10 @@ static bool op_allowed(enum search_kind kind, const struct ident *id, enum searc
 	switch (id->ent) {
 	case SE_METRIC: return numeric_ops;
 	case SE_PARAM:
-	case SE_TAG: return string_ops || op == OP_IS_NULL || op == OP_IS_NOT_NULL;
+	case SE_TAG:
+		if (kind == SEARCH_LOGGED_MODELS)
+			return string_ops || op == OP_IN || op == OP_NOT_IN;
+		return string_ops || op == OP_IS_NULL || op == OP_IS_NOT_NULL;
 	case SE_DATASET: return string_ops || op == OP_IN || op == OP_NOT_IN;
 	case SE_ATTR:
 		if (id->numeric_attr)

@@ -137,11 +137,100 @@ static enum mt_error read_latest(struct store_conn *c, struct arena *a, struct m
 	return rc == SQLITE_DONE ? MT_OK : db_fail(c, err, rc);
 }
 
+static const char SQL_RUN_DATASETS[] =
+	"SELECT d.dataset_pk, d.name, d.digest, d.source_type, d.source, d.schema, d.profile FROM run_dataset_inputs i"
+	" JOIN datasets d ON d.dataset_pk = i.dataset_pk WHERE i.run_pk = ?1 ORDER BY d.dataset_pk";
+static const char SQL_RUN_DATASET_TAGS[] =
+	"SELECT key, value FROM run_dataset_input_tags WHERE run_pk = ?1 AND dataset_pk = ?2 ORDER BY key";
+static const char SQL_RUN_MODEL_IO[] =
+	"SELECT direction, model_id, step FROM run_model_io WHERE run_pk = ?1 ORDER BY direction, model_id";
+
+/* Dataset inputs (with their tags) and model inputs/outputs of a run. */
+static enum mt_error read_io(struct store_conn *c, struct arena *a, struct mt_run *r, struct mt_err *err)
+{
+	sqlite3_stmt *st = db_stmt(c, SQL_RUN_DATASETS, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, r->info.run_pk);
+	size_t cap = 0;
+	int64_t *pks = NULL;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (r->n_dataset_inputs == cap) {
+			size_t ncap = cap ? cap * 2 : 4;
+			struct mt_dataset_input *nv = arena_calloc(a, ncap * sizeof *nv);
+			int64_t *np = arena_alloc(a, ncap * sizeof *np);
+			if (cap) {
+				memcpy(nv, r->dataset_inputs, cap * sizeof *nv);
+				memcpy(np, pks, cap * sizeof *np);
+			}
+			r->dataset_inputs = nv;
+			pks = np;
+			cap = ncap;
+		}
+		struct mt_dataset_input *d = &r->dataset_inputs[r->n_dataset_inputs];
+		pks[r->n_dataset_inputs++] = sqlite3_column_int64(st, 0);
+		d->dataset.name = db_col_text(a, st, 1);
+		d->dataset.digest = db_col_text(a, st, 2);
+		d->dataset.source_type = db_col_text(a, st, 3);
+		d->dataset.source = db_col_text(a, st, 4);
+		d->dataset.schema = db_col_text(a, st, 5);
+		d->dataset.profile = db_col_text(a, st, 6);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(c, err, rc);
+	for (size_t i = 0; i < r->n_dataset_inputs; i++) {
+		st = db_stmt(c, SQL_RUN_DATASET_TAGS, err);
+		if (!st)
+			return err->code;
+		sqlite3_bind_int64(st, 1, r->info.run_pk);
+		sqlite3_bind_int64(st, 2, pks[i]);
+		struct mt_dataset_input *d = &r->dataset_inputs[i];
+		size_t tcap = 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (d->n_tags == tcap) {
+				size_t ncap = tcap ? tcap * 2 : 4;
+				struct mt_tag *nv = arena_alloc(a, ncap * sizeof *nv);
+				if (tcap)
+					memcpy(nv, d->tags, tcap * sizeof *nv);
+				d->tags = nv;
+				tcap = ncap;
+			}
+			d->tags[d->n_tags].key = db_col_text(a, st, 0);
+			d->tags[d->n_tags].value = db_col_text(a, st, 1);
+			d->n_tags++;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return db_fail(c, err, rc);
+	}
+	st = db_stmt(c, SQL_RUN_MODEL_IO, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, r->info.run_pk);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bool out = strcmp((const char *)sqlite3_column_text(st, 0), "output") == 0;
+		struct mt_model_io **v = out ? &r->model_outputs : &r->model_inputs;
+		size_t *n = out ? &r->n_model_outputs : &r->n_model_inputs;
+		struct mt_model_io *nv = arena_alloc(a, (*n + 1) * sizeof *nv);
+		if (*n)
+			memcpy(nv, *v, *n * sizeof *nv);
+		nv[*n].model_id = db_col_text(a, st, 1);
+		nv[*n].step = sqlite3_column_int64(st, 2);
+		*v = nv;
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MT_OK : db_fail(c, err, rc);
+}
+
 static enum mt_error load_data(struct store_conn *c, struct arena *a, struct mt_run *r, struct mt_err *err)
 {
 	if (read_latest(c, a, r, err) != MT_OK ||
 	    read_kv(c, a, SQL_RUN_PARAMS, r->info.run_pk, &r->params, &r->n_params, err) != MT_OK ||
-	    read_kv(c, a, SQL_RUN_TAGS, r->info.run_pk, &r->tags, &r->n_tags, err) != MT_OK)
+	    read_kv(c, a, SQL_RUN_TAGS, r->info.run_pk, &r->tags, &r->n_tags, err) != MT_OK ||
+	    read_io(c, a, r, err) != MT_OK)
 		return err->code;
 	return MT_OK;
 }

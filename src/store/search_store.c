@@ -5,6 +5,7 @@
 
 #include "mltrackd/buf.h"
 #include "mltrackd/store_experiments.h"
+#include "mltrackd/store_models.h"
 #include "mltrackd/store_runs.h"
 #include "mltrackd/store_search.h"
 #include "mltrackd/util.h"
@@ -163,8 +164,8 @@ static void run_condition(struct sqlb *q, const struct search_cond *c)
 		compare(q, run_attr_col(c->key), c);
 		return;
 	case SE_DATASET:
-		/* Dataset inputs are not stored yet (runs/log-inputs answers 501), so no run has one and a dataset
-		 * condition matches nothing, as it would on a server where none was logged. */
+		/* TODO(issue 4): render dataset conditions against run_dataset_inputs; until then they match
+		 * nothing (documented in docs/api-coverage.md). */
 		lit(q, "0");
 		return;
 	}
@@ -363,6 +364,133 @@ enum mt_error store_search_experiments(struct store *s, struct arena *a, const s
 	struct mt_experiment *v = arena_alloc(a, (cnt ? cnt : 1) * sizeof *v);
 	for (size_t i = 0; i < cnt; i++)
 		if (store_experiment_get(s, a, ids[i], &v[i], err) != MT_OK)
+			return err->code;
+	*out = v;
+	*n = cnt;
+	return MT_OK;
+}
+
+/* ---- logged models ---- */
+
+static const char *model_attr_col(const char *key)
+{
+	static const char *const cols[][2] = {{"name", "l.name"}, {"model_id", "l.model_id"}, {"model_type", "l.model_type"},
+	                                      {"status", "l.status"}, {"source_run_id", "l.source_run_id"},
+	                                      {"experiment_id", "l.experiment_id"},
+	                                      {"creation_timestamp_ms", "l.creation_timestamp_ms"},
+	                                      {"last_updated_timestamp_ms", "l.last_updated_timestamp_ms"}};
+	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+		if (!strcmp(key, cols[i][0]))
+			return cols[i][1];
+	return "l.name";
+}
+
+/* The latest value (by step, then timestamp) of a metric logged against the model. */
+static void model_metric(struct sqlb *q, const char *key)
+{
+	lit(q, "(SELECT m.value FROM metrics m JOIN metric_series s ON s.series_id = m.series_id JOIN metric_keys k"
+	       " ON k.key_id = s.key_id WHERE m.model_id = l.model_id AND m.is_nan = 0 AND k.key = ");
+	text(q, key);
+	lit(q, " ORDER BY m.step DESC, m.timestamp DESC LIMIT 1)");
+}
+
+static void model_kv(struct sqlb *q, const char *tbl, const char *key)
+{
+	lit(q, "(SELECT x.value FROM ");
+	lit(q, tbl);
+	lit(q, " x WHERE x.model_pk = l.model_pk AND x.key = ");
+	text(q, key);
+	lit(q, ")");
+}
+
+enum mt_error store_logged_models_search(struct store *s, struct arena *a, const struct logged_model_query *qq,
+                                         struct mt_logged_model **out, size_t *n, bool *more, struct mt_err *err)
+{
+	struct store_conn *c = store_reader(s);
+	struct sqlb q;
+	sql_init(&q, a);
+	lit(&q, "SELECT l.model_pk FROM logged_models l WHERE l.lifecycle_stage = 'active' AND l.experiment_id IN (");
+	for (size_t i = 0; i < qq->n_experiments; i++) {
+		if (i)
+			lit(&q, ",");
+		i64(&q, qq->experiment_ids[i]);
+	}
+	lit(&q, ")");
+	for (size_t i = 0; qq->filter && i < qq->filter->n; i++) {
+		const struct search_cond *cd = &qq->filter->conds[i];
+		lit(&q, " AND ");
+		switch (cd->ent) {
+		case SE_METRIC: {
+			static const char *const sqlop[] = {" = ", " != ", " > ", " >= ", " < ", " <= "};
+			model_metric(&q, cd->key);
+			lit(&q, sqlop[cd->op]);
+			dbl(&q, cd->num);
+			break;
+		}
+		case SE_PARAM:
+		case SE_TAG: {
+			lit(&q, "EXISTS (SELECT 1 FROM ");
+			lit(&q, cd->ent == SE_PARAM ? "logged_model_params" : "logged_model_tags");
+			lit(&q, " x WHERE x.model_pk = l.model_pk AND x.key = ");
+			text(&q, cd->key);
+			lit(&q, " AND ");
+			compare(&q, "x.value", cd);
+			lit(&q, ")");
+			break;
+		}
+		case SE_ATTR:
+		case SE_DATASET:
+			if (!strcmp(cd->key, "status") && !cd->numeric && cd->str) {
+				/* status compares by name (READY, PENDING, FAILED or the proto names) */
+				lit(&q, "CASE l.status WHEN 1 THEN 'PENDING' WHEN 2 THEN 'READY' WHEN 3 THEN 'FAILED' ELSE 'UNSPECIFIED' END");
+				static const char *const sop[] = {" = ", " != "};
+				if (cd->op <= OP_NE) {
+					lit(&q, sop[cd->op]);
+					const char *v = cd->str;
+					if (!strncmp(v, "LOGGED_MODEL_", 13))
+						v += 13;
+					if (!strcmp(v, "UPLOAD_FAILED"))
+						v = "FAILED";
+					text(&q, v);
+				} else {
+					lit(&q, " LIKE ");
+					text(&q, cd->str);
+				}
+			} else {
+				compare(&q, model_attr_col(cd->key), cd);
+			}
+			break;
+		}
+	}
+	lit(&q, " ORDER BY ");
+	bool created_seen = false;
+	for (size_t i = 0; i < qq->n_order; i++) {
+		const struct search_order *o = &qq->order[i];
+		const char *dir = o->asc ? " ASC, " : " DESC, ";
+		for (int pass = 0; pass < 2; pass++) {
+			if (o->ent == SE_METRIC)
+				model_metric(&q, o->key);
+			else if (o->ent == SE_PARAM || o->ent == SE_TAG)
+				model_kv(&q, o->ent == SE_PARAM ? "logged_model_params" : "logged_model_tags", o->key);
+			else
+				lit(&q, model_attr_col(o->key));
+			lit(&q, pass == 0 ? " IS NULL, " : dir); /* NULLs last */
+		}
+		if (o->ent == SE_ATTR && !strcmp(o->key, "creation_timestamp_ms"))
+			created_seen = true;
+	}
+	lit(&q, created_seen ? "l.model_id ASC" : "l.creation_timestamp_ms DESC, l.model_id ASC");
+	lit(&q, " LIMIT ");
+	i64(&q, qq->limit + 1);
+	lit(&q, " OFFSET ");
+	i64(&q, qq->offset);
+	int64_t *pks;
+	size_t cnt;
+	if (collect_pks(c, a, &q, qq->limit, &pks, &cnt, more, err) != MT_OK)
+		return err->code;
+	struct mt_logged_model *v = arena_alloc(a, (cnt ? cnt : 1) * sizeof *v);
+	for (size_t i = 0; i < cnt; i++)
+		if (models_load(c, a, pks[i], &v[i], err) != MT_OK)
 			return err->code;
 	*out = v;
 	*n = cnt;

@@ -45,6 +45,11 @@ void db_bind_text(sqlite3_stmt *st, int i, const char *s);
 struct arena;
 char *db_col_text(struct arena *a, sqlite3_stmt *st, int i);
 
+/* A full logged model (info, params, tags, metrics) by internal key (models_store.c). */
+struct mt_logged_model;
+enum mt_error models_load(struct store_conn *c, struct arena *a, int64_t pk, struct mt_logged_model *m,
+                          struct mt_err *err);
+
 struct store_conn *db_conn_open(const char *path, bool writer, struct mt_err *err);
 void db_conn_close(struct store_conn *c);
 
