@@ -164,9 +164,17 @@ static void run_condition(struct sqlb *q, const struct search_cond *c)
 		compare(q, run_attr_col(c->key), c);
 		return;
 	case SE_DATASET:
-		/* TODO(issue 4): render dataset conditions against run_dataset_inputs; until then they match
-		 * nothing (documented in docs/api-coverage.md). */
-		lit(q, "0");
+		/* a run matches when one of its dataset inputs does (context is the mlflow.data.context input tag) */
+		if (!strcmp(c->key, "context")) {
+			lit(q, "EXISTS (SELECT 1 FROM run_dataset_input_tags x WHERE x.run_pk = r.run_pk"
+			       " AND x.key = 'mlflow.data.context' AND ");
+			compare(q, "x.value", c);
+		} else {
+			lit(q, "EXISTS (SELECT 1 FROM run_dataset_inputs i JOIN datasets d ON d.dataset_pk = i.dataset_pk"
+			       " WHERE i.run_pk = r.run_pk AND ");
+			compare(q, !strcmp(c->key, "name") ? "d.name" : "d.digest", c);
+		}
+		lit(q, ")");
 		return;
 	}
 }

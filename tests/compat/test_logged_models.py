@@ -104,3 +104,16 @@ def test_outputs_on_run(client, rest, exp):
     assert r.json() == {}
     outs = client.get_run(run.info.run_id).outputs.model_outputs
     assert [(o.model_id, o.step) for o in outs] == [(m.model_id, 3)]
+
+
+def test_search_runs_by_dataset(tracking_uri, client, unique):
+    mlflow.set_experiment(unique)
+    df = pd.DataFrame({"x": [1.0, 2.0]})
+    with mlflow.start_run() as with_ds:
+        mlflow.log_input(mlflow.data.from_pandas(df, name="train"), context="training")
+    with mlflow.start_run():
+        pass
+    eid = with_ds.info.experiment_id
+    for flt in ("datasets.name = 'train'", "dataset.context = 'training'", "datasets.name IN ('train', 'x')"):
+        assert [r.info.run_id for r in client.search_runs([eid], flt)] == [with_ds.info.run_id], flt
+    assert client.search_runs([eid], "datasets.name = 'other'") == []
