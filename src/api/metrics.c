@@ -138,7 +138,10 @@ MT_HANDLER(api_runs_log_batch)
 	{
 		char path[32];
 		/* MLflow names fields "metrics[i].x" inside a batch, and plainly when the batch holds one metric. */
-		snprintf(path, sizeof path, nm == 1 ? "" : "metrics[%zu]", i);
+		if (nm == 1)
+			path[0] = '\0';
+		else
+			snprintf(path, sizeof path, "metrics[%zu]", i);
 		if (!cJSON_IsObject(it))
 			return json_fail_type(err, "metrics", it);
 		if (read_metric(it, path, &metrics[i], err) != MT_OK)
