@@ -58,6 +58,11 @@ def test_raw_api_and_range(server, run):
     assert requests.put(f"{base}/r.txt", data=b"0123456789").status_code == 200
     r = requests.get(f"{base}/r.txt")
     assert r.status_code == 200 and r.content == b"0123456789"
+    r = requests.get(f"{base}/r.txt", headers={"Range": "bytes=2-4"})
+    assert r.status_code == 206 and r.content == b"234"
+    assert r.headers["Content-Range"] == "bytes 2-4/10"
+    r = requests.get(f"{base}/r.txt", headers={"Range": "bytes=-3"})
+    assert r.status_code == 206 and r.content == b"789"
     listing = requests.get(f"{server.url}/api/2.0/mlflow-artifacts/artifacts",
                            params={"path": f"{exp}/{rid}/artifacts"}).json()
     assert listing["files"] == [{"path": "r.txt", "is_dir": False, "file_size": 10}]
