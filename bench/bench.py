@@ -41,8 +41,8 @@ SCALES = {
     "full": dict(search_runs=10000, search_metrics=20, search_params=10, experiments=1000, history_points=100000,
                  bulk_runs=100, bulk_steps=1000, write_runs=64, duration=3, slow_duration=8, reps=2,
                  conc=[1, 16, 64], big_conc=[1, 16], small_art=1 * MIB, big_art=256 * MIB,
-                 e2e_metrics=100, e2e_steps=1000, load_threads=8),
-    "smoke": dict(search_runs=200, search_metrics=20, search_params=10, experiments=50, history_points=2000,
+                 e2e_metrics=100, e2e_steps=1000, load_threads=16),
+    "smoke": dict(search_runs=100, search_metrics=20, search_params=10, experiments=50, history_points=2000,
                   bulk_runs=10, bulk_steps=100, write_runs=16, duration=1, slow_duration=1, reps=1,
                   conc=[16], big_conc=[], small_art=1 * MIB, big_art=0,
                   e2e_metrics=10, e2e_steps=20, load_threads=8),
@@ -528,8 +528,9 @@ def _blob_stream(size, chunk=MIB):
 # ---------------------------------------------------------------------------------------------------------------
 
 class Op:
-    def __init__(self, key, title, script, needs, env, points=0, slow=False, feature=None, big=False, probe=None):
-        self.key, self.title, self.script, self.needs = key, title, script, needs
+    def __init__(self, key, title, script, needs, env, points=0, slow=False, feature=None, big=False, probe=None,
+                 extra=False):
+        self.key, self.title, self.script, self.needs, self.extra = key, title, script, needs, extra
         self.env, self.points, self.slow, self.feature, self.big, self.probe = env, points, slow, feature, big, probe
 
 
@@ -560,12 +561,14 @@ def operations(sc):
                "order_by": ["metrics.m02 DESC"]}
     ops = [
         Op("health", "GET /health (HTTP floor)", "static.lua", "write-experiment", lambda ids: {"BENCH_PATH": "/health"},
-           probe=lambda ids, seq: ("GET", "/health", None)),
+           probe=lambda ids, seq: ("GET", "/health", None), extra=True),
         Op("get-experiment", "experiments/get", "static.lua", "write-experiment",
            lambda ids: {"BENCH_PATH": API + "/experiments/get?experiment_id=" + ids["write_exp"]},
-           probe=lambda ids, seq: ("GET", API + "/experiments/get?experiment_id=" + ids["write_exp"], None)),
+           probe=lambda ids, seq: ("GET", API + "/experiments/get?experiment_id=" + ids["write_exp"], None),
+           extra=True),
         Op("create-experiment", "experiments/create (distinct names)", "create_experiment.lua", "write-experiment",
-           lambda ids: {}, probe=lambda ids, seq: ("POST", API + "/experiments/create", {"name": f"probe-{seq}"})),
+           lambda ids: {}, probe=lambda ids, seq: ("POST", API + "/experiments/create", {"name": f"probe-{seq}"}),
+           extra=True),
         Op("create-run", "create-run (2 tags)", "create_run.lua", "write-experiment",
            lambda ids: {"BENCH_EXP_ID": ids["write_exp"]},
            probe=lambda ids, seq: ("POST", API + "/runs/create",
@@ -611,6 +614,10 @@ def operations(sc):
                       slow=big, feature="artifacts", big=big,
                       probe=lambda ids, seq, label=label: ("GET", f"{ART}/{ids['art_' + label]}", None)))
     return ops
+
+
+def extra_conc(sc):
+    return 16 if 16 in sc["conc"] else sc["conc"][len(sc["conc"]) // 2]
 
 
 def probe(server, op, ids, seq):
@@ -740,6 +747,8 @@ def main():
     ap.add_argument("--conc", default=None, help="comma list of client counts")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply data-set sizes (e.g. 0.1 to try)")
     ap.add_argument("--wrk-threads", type=int, default=1)
+    ap.add_argument("--settle-limit", type=float, default=20.0,
+                    help="seconds to wait for a server to go idle after a cell before restarting it")
     ap.add_argument("--no-e2e", action="store_true")
     ap.add_argument("--mltrackd", default=os.path.join(REPO, "build", "mltrackd"))
     ap.add_argument("--mlflow-venv", default=os.path.join(REPO, ".venv"))
@@ -800,8 +809,11 @@ def main():
             continue
         d = os.path.join(a.workdir, f"load-{s.family}")
         log(f"loading {s.family} ({s.name}) in {d}")
-        s.start(d)
-        result["servers"][s.name]["command"] = " ".join(s.command())
+        info0 = result["servers"][s.name]
+        info0["cold_empty"].append(s.start(d))
+        time.sleep(2)
+        info0["idle_rss"].append(tree_rss(s.pids()))
+        info0["command"] = " ".join(s.command())
         ds = Dataset(Rest(s.url), sc, d)
         t0 = time.time()
         ds.load(s.unsupported)
@@ -825,13 +837,14 @@ def main():
             info = result["servers"][s.name]
             ids = ids_by_family[s.family]
             missing = result["load"][s.family]["missing"]
-            # cold start on an empty directory, then idle RSS
-            empty = os.path.join(a.workdir, f"empty-{s.family}-{rep}")
-            info["cold_empty"].append(s.start(empty))
-            time.sleep(2)
-            info["idle_rss"].append(tree_rss(s.pids()))
-            s.stop()
-            shutil.rmtree(empty, ignore_errors=True)
+            # cold start on an empty directory, then idle RSS (the load phase measured it for the loading config)
+            if len(info["cold_empty"]) <= rep:
+                empty = os.path.join(a.workdir, f"empty-{s.family}-{rep}")
+                info["cold_empty"].append(s.start(empty))
+                time.sleep(2)
+                info["idle_rss"].append(tree_rss(s.pids()))
+                s.stop()
+                shutil.rmtree(empty, ignore_errors=True)
             # restore the loaded snapshot and measure
             d = os.path.join(a.workdir, f"run-{s.family}")
             shutil.rmtree(d, ignore_errors=True)
@@ -858,7 +871,7 @@ def main():
                         log(f"  {op.key}: {status[key][0]} ({status[key][1]})")
                 if status[key][0] != "ok":
                     continue
-                concs = sc["big_conc"] if op.big else sc["conc"]
+                concs = sc["big_conc"] if op.big else ([extra_conc(sc)] if op.extra else sc["conc"])
                 for conc in concs:
                     if not s.alive():
                         log(f"  {s.name} died; restarting on the same data ({s.log_tail(300)})")
@@ -868,14 +881,21 @@ def main():
                     dur = sc["slow_duration"] if op.slow else sc["duration"]
                     cell = run_wrk(s, op, ids, conc, dur, seed, a.wrk_threads)
                     cell.update({"server": s.name, "op": op.key, "conc": conc, "rep": rep})
-                    cell["settle_s"] = round(s.settle(), 2)
+                    cell["settle_s"] = round(s.settle(a.settle_limit), 2)
+                    if cell["settle_s"] >= a.settle_limit and s.alive():
+                        # still busy with requests wrk abandoned: a restart is cheaper than waiting them out
+                        log(f"  {s.name} still busy {a.settle_limit:.0f} s after the cell: restarting it")
+                        cell["restarted"] = True
+                        s.stop()
+                        s.start(d)
+                        s.settle(a.settle_limit)
                     result["cells"].append(cell)
                     if cell["state"] == "ok":
                         log(f"  {op.key:24s} c={conc:<3d} {cell['ok_rps']:10.1f} req/s  p50 {cell['p50_us'] / 1000:8.2f}"
                             f" ms  p99 {cell['p99_us'] / 1000:8.2f} ms  errors {cell['errors']}")
                     else:
                         log(f"  {op.key} c={conc}: {cell['why']}")
-            if not a.no_e2e:
+            if not a.no_e2e and rep == 0:
                 e = run_e2e(s, sc, f"{rep}-{s.family}", os.path.join(a.mlflow_venv, "bin", "python"))
                 info["e2e"].append(e)
                 log(f"  e2e: {e}")

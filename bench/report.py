@@ -33,11 +33,12 @@ def _mib(b):
 
 
 def _ratio(a, b):
-    if a is None or b is None:
+    """mltrackd's median 2xx rate over the peer's (both Agg); a peer that completed nothing gets a lower bound."""
+    if a is None or b is None or not a.rps:
         return "—"
-    if b == 0:
-        return "∞ (peer: 0 ok)" if a > 0 else "—"
-    r = a / b
+    if b.rps == 0:
+        return f"> {a.rps * b.seconds:,.0f}x (peer: 0 replies)"
+    r = a.rps / b.rps
     return f"{r:,.0f}x" if r >= 100 else (f"{r:.1f}x" if r >= 1 else f"{r:.2f}x")
 
 
@@ -55,6 +56,8 @@ class Agg:
         self.requests = sum(c["requests"] for c in cells)
         self.peak = max(c["peak_rss"] for c in cells)
         self.cpu = _med([c["cpu_ms_per_req"] for c in cells])
+        self.seconds = max(c["seconds"] for c in cells)
+        self.few = min(c["ok"] for c in cells) < 5
 
 
 def aggregate(result):
@@ -104,7 +107,8 @@ def render(result, ops, server_names):
     w(f"| total time | {result['elapsed_s'] // 60} min {result['elapsed_s'] % 60} s |")
     w("")
     w("Throughput counts **2xx replies only**; `errors` = non-2xx + socket errors + timeouts over all repetitions "
-      "(a cell with errors is marked †). Latency percentiles are wrk's (all completed requests). Peak RSS = highest "
+      "(a cell with errors is marked †; ‡ = fewer than 5 replies in a repetition, too slow for the cell length: "
+      "treat as an upper bound). Latency percentiles are wrk's (all completed requests). Peak RSS = highest "
       "summed RSS of the server's process tree sampled at 10 Hz during the cell. CPU ms/req = server process-tree "
       "CPU time (user+system) per 2xx reply. Values are medians over repetitions, with [min–max] of throughput "
       "when there is more than one.\n")
@@ -164,12 +168,12 @@ def render(result, ops, server_names):
         row = [f"{op.key}" + (f" (c={c})" if c != hc else "")]
         for s in server_names:
             a = aggs.get((s, op.key, c))
-            row.append(_fmt_rate(a.rps) + (" †" if a.errors else "") if a else (_short_state(result, s, op.key)))
+            row.append(_rate_cell(a) if a else _short_state(result, s, op.key))
         if base:
             b = aggs.get((base, op.key, c))
             for p in peers:
                 pa = aggs.get((p, op.key, c))
-                row.append(_ratio(b.rps if b else None, pa.rps if pa else None))
+                row.append(_ratio(b, pa))
         w("| " + " | ".join(row) + " |")
     w("")
 
@@ -197,7 +201,7 @@ def render(result, ops, server_names):
                     continue
                 any_row = True
                 rng = f" [{_fmt_rate(a.lo)}–{_fmt_rate(a.hi)}]" if len(a.cells) > 1 else ""
-                cells = [str(c), s, _fmt_rate(a.rps) + rng + (" †" if a.errors else "")]
+                cells = [str(c), s, _rate_cell(a, rng)]
                 if vol == "points/s":
                     cells.append(_fmt_rate(a.rps * op.points))
                 elif vol:
@@ -207,7 +211,7 @@ def render(result, ops, server_names):
                 cells += [_fmt_ms(a.p50), _fmt_ms(a.p99), err, _mib(a.peak),
                           "—" if a.cpu is None else f"{a.cpu:.2f}"]
                 if base:
-                    cells.append("" if s == base else _ratio(b.rps if b else None, a.rps) +
+                    cells.append("" if s == base else _ratio(b, a) +
                                  (" †" if (a.errors or (b and b.errors)) else ""))
                 w("| " + " | ".join(cells) + " |")
         if not any_row:
@@ -219,6 +223,12 @@ def render(result, ops, server_names):
         w(_acceptance(result, aggs, base, peers, sc))
     w("\n<sub>Raw cells (every repetition, wrk figures, settle times): the JSON file beside this one.</sub>\n")
     return "\n".join(out) + "\n"
+
+
+def _rate_cell(a, rng=""):
+    if a.rps == 0:
+        return f"0 (no reply within {a.seconds:.0f} s)" + (" †" if a.errors else "")
+    return _fmt_rate(a.rps) + rng + (" †" if a.errors else "") + (" ‡" if a.few else "")
 
 
 def _short_state(result, s, op):
