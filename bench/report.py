@@ -101,8 +101,8 @@ def render(result, ops, server_names):
         w(f"| {s} | version {result['servers'][s]['version']} |")
     w(f"| repetitions | {sc['reps']}, order rotated per repetition: "
       f"{'; '.join(' → '.join(o) for o in result['order'])} |")
-    w(f"| cell length | {sc['duration']} s ({sc['slow_duration']} s for get-history, bulk-interval, search-runs and "
-      f"big artifacts); clients {', '.join(map(str, sc['conc']))}"
+    w(f"| cell length | {sc['duration']} s ({sc['slow_duration']} s for get-history, bulk-interval and search-runs, "
+      f"{sc.get('big_duration', sc['slow_duration'])} s for big artifacts); clients {', '.join(map(str, sc['conc']))}"
       f"{'; big artifacts at ' + ', '.join(map(str, sc['big_conc'])) if sc['big_conc'] else ''} |")
     w(f"| total time | {result['elapsed_s'] // 60} min {result['elapsed_s'] % 60} s |")
     w("")
@@ -138,7 +138,7 @@ def render(result, ops, server_names):
 
     w("## Data set and correctness checks\n")
     w(f"Loaded once per server over REST (Python `requests`, {sc['load_threads']} threads), then copied fresh for "
-      "every repetition: "
+      "every repetition (smoke with one repetition measures on the loading server): "
       f"{sc['experiments']:,} experiments; {sc['search_runs']:,} search runs with {sc['search_metrics']} metrics + "
       f"{sc['search_params']} params each; one {sc['history_points']:,}-point metric; {sc['bulk_runs']} runs x "
       f"{sc['bulk_steps']:,} steps for bulk-interval; {sc['write_runs']} runs receiving the write load; artifacts "
@@ -152,10 +152,9 @@ def render(result, ops, server_names):
         vals = [result["load"][f]["checks"].get(k, "—") for f in fams]
         flag = " ⚠ differs" if len({v for v in vals if v != "—"}) > 1 else ""
         w(f"| {k}{flag} | " + " | ".join(vals) + " |")
-    missing = {f: result["load"][f]["missing"] for f in fams if result["load"][f]["missing"]}
-    for f, mm in missing.items():
-        for part, why in mm.items():
-            w(f"| {f}: '{part}' not loaded | {why} |" + " |" * (len(fams) - 1))
+    parts = sorted({p for f in fams for p in result["load"][f]["missing"]})
+    for part in parts:
+        w(f"| data set '{part}' | " + " | ".join(result["load"][f]["missing"].get(part, "loaded") for f in fams) + " |")
     w("")
 
     # headline at 16 clients (or the middle concurrency)
