@@ -6,6 +6,7 @@
 #include "mltrackd/buf.h"
 #include "mltrackd/store_experiments.h"
 #include "mltrackd/store_models.h"
+#include "mltrackd/store_registry.h"
 #include "mltrackd/store_runs.h"
 #include "mltrackd/store_search.h"
 #include "mltrackd/util.h"
@@ -499,6 +500,175 @@ enum mt_error store_logged_models_search(struct store *s, struct arena *a, const
 	struct mt_logged_model *v = arena_alloc(a, (cnt ? cnt : 1) * sizeof *v);
 	for (size_t i = 0; i < cnt; i++)
 		if (models_load(c, a, pks[i], &v[i], err) != MT_OK)
+			return err->code;
+	*out = v;
+	*n = cnt;
+	return MT_OK;
+}
+
+/* ---- registry ---- */
+
+static const char *reg_col(enum search_kind kind, const char *key)
+{
+	if (!strcmp(key, "name"))
+		return "r.name";
+	if (kind == SEARCH_REGISTERED_MODELS)
+		return !strcmp(key, "creation_timestamp") ? "r.creation_time" : "r.last_updated_time";
+	if (!strcmp(key, "run_id"))
+		return "m.run_id";
+	if (!strcmp(key, "source_path"))
+		return "m.source";
+	if (!strcmp(key, "version_number"))
+		return "m.version";
+	return !strcmp(key, "creation_timestamp") ? "m.creation_time" : "m.last_updated_time";
+}
+
+static void reg_where(struct sqlb *q, enum search_kind kind, const struct reg_query *qq)
+{
+	bool prompt_named = false;
+	for (size_t i = 0; qq->filter && i < qq->filter->n; i++) {
+		const struct search_cond *cd = &qq->filter->conds[i];
+		lit(q, " AND ");
+		if (cd->ent == SE_TAG) {
+			if (!strcmp(cd->key, "mlflow.prompt.is_prompt"))
+				prompt_named = true;
+			/* In the registry, `tags.k != 'v'` also matches models without the tag (the client relies on it:
+			 * it appends `tag.mlflow.prompt.is_prompt != 'true'` to every model search). */
+			bool ne = cd->op == OP_NE;
+			struct search_cond eq = *cd;
+			if (ne) {
+				eq.op = OP_EQ;
+				cd = &eq;
+				lit(q, "NOT ");
+			}
+			lit(q, kind == SEARCH_REGISTERED_MODELS
+			           ? "EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.rm_pk = r.rm_pk AND t.key = "
+			           : "EXISTS (SELECT 1 FROM model_version_tags t WHERE t.rm_pk = m.rm_pk AND t.version = m.version"
+			             " AND t.key = ");
+			text(q, cd->key);
+			lit(q, " AND ");
+			compare(q, "t.value", cd);
+			lit(q, ")");
+		} else {
+			compare(q, reg_col(kind, cd->key), cd);
+		}
+	}
+	/* prompts are registered models tagged mlflow.prompt.is_prompt; hidden unless the filter names the tag */
+	if (!prompt_named && !qq->include_prompts)
+		lit(q, " AND NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.rm_pk = r.rm_pk"
+		       " AND p.key = 'mlflow.prompt.is_prompt' AND LOWER(p.value) = 'true')");
+}
+
+static void reg_order(struct sqlb *q, enum search_kind kind, const struct reg_query *qq)
+{
+	lit(q, " ORDER BY ");
+	for (size_t i = 0; i < qq->n_order; i++) {
+		lit(q, reg_col(kind, qq->order[i].key));
+		lit(q, qq->order[i].asc ? " ASC, " : " DESC, ");
+	}
+	if (kind == SEARCH_REGISTERED_MODELS)
+		lit(q, "r.name ASC");
+	else
+		lit(q, qq->n_order ? "r.name ASC, m.version DESC" : "m.last_updated_time DESC, r.name ASC, m.version DESC");
+	lit(q, " LIMIT ");
+	i64(q, qq->limit + 1);
+	lit(q, " OFFSET ");
+	i64(q, qq->offset);
+}
+
+enum mt_error reg_models_search(struct store *s, struct arena *a, const struct reg_query *qq,
+                                struct mt_registered_model **out, size_t *n, bool *more, struct mt_err *err)
+{
+	struct store_conn *c = store_reader(s);
+	struct sqlb q;
+	sql_init(&q, a);
+	lit(&q, "SELECT r.name FROM registered_models r WHERE 1");
+	reg_where(&q, SEARCH_REGISTERED_MODELS, qq);
+	reg_order(&q, SEARCH_REGISTERED_MODELS, qq);
+	if (q.sql.overflow)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "The search is too large");
+	sqlite3_stmt *st = db_prepare_dynamic(c, q.sql.data, err);
+	buf_free(&q.sql);
+	if (!st || bind_all(c, st, &q, err) != MT_OK) {
+		sqlite3_finalize(st);
+		return err->code;
+	}
+	size_t cnt = 0, cap = 16;
+	const char **names = arena_alloc(a, cap * sizeof *names);
+	int rc;
+	*more = false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((int64_t)cnt == qq->limit) {
+			*more = true;
+			break;
+		}
+		if (cnt == cap) {
+			const char **nv = arena_alloc(a, 2 * cap * sizeof *nv);
+			memcpy(nv, names, cnt * sizeof *nv);
+			names = nv;
+			cap *= 2;
+		}
+		names[cnt++] = db_col_text(a, st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(c, err, rc);
+	struct mt_registered_model *v = arena_alloc(a, (cnt ? cnt : 1) * sizeof *v);
+	for (size_t i = 0; i < cnt; i++)
+		if (reg_model_get(s, a, names[i], &v[i], err) != MT_OK)
+			return err->code;
+	*out = v;
+	*n = cnt;
+	return MT_OK;
+}
+
+enum mt_error reg_versions_search(struct store *s, struct arena *a, const struct reg_query *qq,
+                                  struct mt_model_version **out, size_t *n, bool *more, struct mt_err *err)
+{
+	struct store_conn *c = store_reader(s);
+	struct sqlb q;
+	sql_init(&q, a);
+	lit(&q, "SELECT r.name, m.version FROM model_versions m JOIN registered_models r ON r.rm_pk = m.rm_pk"
+	        " WHERE m.current_stage != 'Deleted_Internal'");
+	reg_where(&q, SEARCH_MODEL_VERSIONS, qq);
+	reg_order(&q, SEARCH_MODEL_VERSIONS, qq);
+	if (q.sql.overflow)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "The search is too large");
+	sqlite3_stmt *st = db_prepare_dynamic(c, q.sql.data, err);
+	buf_free(&q.sql);
+	if (!st || bind_all(c, st, &q, err) != MT_OK) {
+		sqlite3_finalize(st);
+		return err->code;
+	}
+	size_t cnt = 0, cap = 16;
+	struct mt_model_version *v = arena_alloc(a, cap * sizeof *v);
+	const char **names = arena_alloc(a, cap * sizeof *names);
+	int64_t *vers = arena_alloc(a, cap * sizeof *vers);
+	int rc;
+	*more = false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((int64_t)cnt == qq->limit) {
+			*more = true;
+			break;
+		}
+		if (cnt == cap) {
+			const char **nn = arena_alloc(a, 2 * cap * sizeof *nn);
+			int64_t *nvv = arena_alloc(a, 2 * cap * sizeof *nvv);
+			memcpy(nn, names, cnt * sizeof *nn);
+			memcpy(nvv, vers, cnt * sizeof *nvv);
+			names = nn;
+			vers = nvv;
+			cap *= 2;
+		}
+		names[cnt] = db_col_text(a, st, 0);
+		vers[cnt++] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(c, err, rc);
+	v = arena_alloc(a, (cnt ? cnt : 1) * sizeof *v);
+	for (size_t i = 0; i < cnt; i++)
+		if (reg_version_get(s, a, names[i], vers[i], &v[i], err) != MT_OK)
 			return err->code;
 	*out = v;
 	*n = cnt;
