@@ -63,9 +63,32 @@ enum mt_error artifacts_check_path(const char *path, bool allow_empty, struct mt
 	return MT_OK;
 }
 
+/* Well-formed UTF-8 only (no overlong forms such as C0 AE for '.', no surrogates). */
+static bool utf8_valid(const unsigned char *s)
+{
+	while (*s) {
+		unsigned c = *s;
+		size_t n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+		if (n == 9 || (n == 1 && c < 0xC2) || (n == 3 && c > 0xF4))
+			return false;
+		unsigned cp = n == 0 ? c : c & (0x3F >> n);
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[k] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[k] & 0x3F);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return false;
+		s += n + 1;
+	}
+	return true;
+}
+
 static enum mt_error check_one(const char *path, const char *shown, struct mt_err *err)
 {
 	size_t n = strlen(path);
+	if (!utf8_valid((const unsigned char *)path))
+		return bad_path(err, shown);
 	if (path[0] == '/' || strchr(path, '\\') || strchr(path, '#'))
 		return bad_path(err, shown);
 	/* Windows drive letters ("C:") are absolute paths to MLflow's check too. */
@@ -78,7 +101,7 @@ static enum mt_error check_one(const char *path, const char *shown, struct mt_er
 		bool last = *end == '\0';
 		if (len == 0 && !(last && seg != path))
 			return bad_path(err, shown); /* "//" or leading "/" (a trailing "/" is tolerated) */
-		if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+		if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.') || len > 255)
 			return bad_path(err, shown);
 		for (size_t i = 0; i < len; i++)
 			if ((unsigned char)seg[i] < 0x20)
@@ -179,8 +202,8 @@ static enum mt_error io_fail(struct mt_err *err, const char *what, const char *p
 {
 	if (errno == ENOENT || errno == ENOTDIR)
 		return mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST, "Artifact '%.200s' does not exist", path);
-	if (errno == ELOOP || errno == EXDEV)
-		return bad_path(err, path); /* a symlink on the way, or a path leaving the root */
+	if (errno == ELOOP || errno == EXDEV || errno == ENAMETOOLONG)
+		return bad_path(err, path); /* a symlink on the way, a path leaving the root, a name too long */
 	mt_log(MT_LOG_ERROR, "artifact %s failed for '%.200s': %s", what, path, strerror(errno));
 	return mt_fail(err, MT_INTERNAL_ERROR, "Cannot %s artifact '%.200s'", what, path);
 }

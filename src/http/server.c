@@ -202,6 +202,32 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	metrics_in_flight(-1);
 }
 
+static int unhex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decoding of the URL path and query, done once, as libmicrohttpd would, except that "%00" is left
+ * encoded: a decoded NUL would silently cut the C string (a path "a%00b" would become "a"); kept encoded,
+ * the validators see it and refuse it. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	size_t j = 0;
+	for (size_t i = 0; s[i]; i++) {
+		int hi, lo;
+		if (s[i] == '%' && (hi = unhex(s[i + 1])) >= 0 && (lo = unhex(s[i + 2])) >= 0 && (hi | lo) != 0) {
+			s[j++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			s[j++] = s[i];
+		}
+	}
+	s[j] = '\0';
+	return j;
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
@@ -238,6 +264,7 @@ enum mt_error http_server_start(struct mt_server *srv, struct mt_http **out, str
 	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
 	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	                        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 	                        MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->d) {

@@ -95,16 +95,25 @@ def raw(server, method, path, body=b""):
     return status
 
 
-@pytest.mark.parametrize("path", ["../../../escape.txt", "a/../../../../escape.txt", "%2e%2e/%2e%2e/%2e%2e/escape.txt",
-                                  "%252e%252e/%252e%252e/%252e%252e/escape.txt", "..%2f..%2f..%2fescape.txt",
-                                  "a%5c..%5cescape.txt", "a/./b.txt"])
+HOSTILE = [
+    "../../../escape.txt", "a/../../../../escape.txt", "..", "../", "./../escape.txt", "a/./b.txt", "a//b.txt",
+    "%2e%2e/%2e%2e/%2e%2e/escape.txt", "%2E%2E/%2E%2E/%2E%2E/escape.txt", "%2e%2e%2f%2e%2e%2f%2e%2e%2fescape.txt",
+    "%252e%252e/%252e%252e/%252e%252e/escape.txt", "%252e%252e%252fescape.txt", "..%2f..%2f..%2fescape.txt",
+    "..%252f..%252fescape.txt", "a%5c..%5cescape.txt", "..%5c..%5c..%5cescape.txt", "%5c%5cserver%5cshare",
+    "%2fetc%2fpasswd", "%252fetc%252fpasswd", "a%00b.txt", "a%2500b.txt", "C:%5cwindows%5cwin.ini",
+    "%2e%2e%5c%2e%2e%5cescape.txt", "a%23b.txt", "x" * 300, "d/" + "y" * 300 + "/z.txt", "a/%2e/b.txt",
+    "a/%2e%2e/%2e%2e/%2e%2e/%2e%2e/escape.txt", ".%2e/.%2e/.%2e/escape.txt", "%c0%ae%c0%ae/escape.txt",
+]
+
+
+@pytest.mark.parametrize("path", HOSTILE)
 def test_traversal_refused(server, run, path, is_reference):
     exp, rid = run.info.experiment_id, run.info.run_id
     url = f"/api/2.0/mlflow-artifacts/artifacts/{exp}/{rid}/artifacts/{path}"
     status = raw(server, "PUT", url, b"x")
     # Deviations: the reference stores "a\\..\\escape.txt" as a literal file name (200) and answers a
     # non-normal "a/./b.txt" with a 500; mltrackd refuses both with a 400. Neither escapes the root.
-    if not (is_reference and path in ("a%5c..%5cescape.txt", "a/./b.txt")):
+    if not is_reference or path in ("../../../escape.txt", "%2e%2e/%2e%2e/%2e%2e/escape.txt"):
         assert status in (400, 404), path
         assert raw(server, "GET", url) in (400, 404), path
     for root, _, files in os.walk(server.dir):
@@ -130,3 +139,49 @@ def test_sklearn_log_model_end_to_end(run, client):
     assert [(x.key, x.value) for x in lm.metrics] == [("acc", 0.9)]
     outs = client.get_run(run.info.run_id).outputs.model_outputs
     assert [o.model_id for o in outs] == [info.model_id]
+
+
+def test_symlink_planted_inside_root_is_not_followed(server, run, is_reference, tmp_path):
+    if is_reference:
+        pytest.skip("plants a symlink in the server's own artifact directory (mltrackd's layout)")
+    exp, rid = run.info.experiment_id, run.info.run_id
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret")
+    run_dir = os.path.join(server.dir, "artifacts", exp, rid, "artifacts")
+    os.makedirs(run_dir, exist_ok=True)
+    os.symlink(str(outside), os.path.join(run_dir, "evil"))
+    base = f"/api/2.0/mlflow-artifacts/artifacts/{exp}/{rid}/artifacts"
+    assert raw(server, "GET", f"{base}/evil/secret.txt") in (400, 404)
+    assert raw(server, "PUT", f"{base}/evil/new.txt", b"x") in (400, 404)
+    assert not (outside / "new.txt").exists()
+    r = requests.get(f"{server.url}/api/2.0/mlflow-artifacts/artifacts", params={"path": f"{exp}/{rid}/artifacts/evil"})
+    assert r.status_code in (200, 400) and "secret.txt" not in r.text
+    assert raw(server, "DELETE", f"{base}/evil") in (200, 404)
+    assert (outside / "secret.txt").exists()  # deleting the link never deletes its target
+
+
+def test_cut_upload_leaves_nothing(server, run):
+    import socket
+    import time
+
+    exp, rid = run.info.experiment_id, run.info.run_id
+    path = f"/api/2.0/mlflow-artifacts/artifacts/{exp}/{rid}/artifacts/cut.bin"
+    s = socket.create_connection(("127.0.0.1", server.port))
+    s.sendall((f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {10 << 20}\r\n\r\n").encode() + b"x" * (1 << 20))
+    time.sleep(0.3)
+    s.close()  # the connection drops halfway
+    time.sleep(1.0)
+    listing = requests.get(f"{server.url}/api/2.0/mlflow-artifacts/artifacts",
+                           params={"path": f"{exp}/{rid}/artifacts"}).json()
+    assert "cut.bin" not in [f["path"] for f in listing.get("files", [])]
+    assert requests.get(server.url + path).status_code == 404
+    for root, _, files in os.walk(os.path.join(server.dir, "artifacts")):
+        assert not [f for f in files if "cut.bin" in f or f.startswith(".mltrackd-upload-")], (root, files)
+
+
+def test_file_source_refused(rest, client, unique):
+    client.create_registered_model(unique)
+    for src in ("file:///etc", "/etc/passwd", "runs:/../../etc", "models:/../../x"):
+        r = rest.post("/api/2.0/mlflow/model-versions/create", {"name": unique, "source": src})
+        assert r.status_code in (400, 404), (src, r.status_code)

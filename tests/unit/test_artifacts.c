@@ -37,7 +37,8 @@ START_TEST(path_table)
 {
 	const char *good[] = {"a", "a/b.txt", "1/abc/artifacts/model/MLmodel", "dir/", "50%.txt", "with space/x y", "ü/é"};
 	const char *bad[] = {"..", "../x", "a/../../x", "/etc/passwd", "a//b", ".", "a/./b", "a\\b", "a#b", "C:/x",
-	                     "%2e%2e/x", "a/%2E%2E/b", "%2fetc", "a%00b", "a%5cb", "x/\x01y"};
+	                     "%2e%2e/x", "a/%2E%2E/b", "%2fetc", "a%00b", "a%5cb", "x/\x01y", "\xc0\xae\xc0\xae/x", "%c0%ae/x",
+	                     "\xed\xa0\x80"};
 	struct mt_err err;
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		mt_err_init(&err);
