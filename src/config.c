@@ -37,6 +37,9 @@ static void usage(FILE *f)
 	        "  --default-permission PERM    READ (default), USE, EDIT, MANAGE or NO_PERMISSIONS\n"
 	        "  --admin-username NAME        name of the bootstrapped admin (default admin)\n"
 	        "  --help, --version\n\n"
+	        "mltrackd gc [--older-than 30d] [--backend-store-uri URI] [--artifacts-destination DIR]\n"
+	        "  permanently removes deleted runs and experiments (deleted at least --older-than ago, default 0)\n"
+	        "  with their artifacts, like `mlflow gc`; run it while the server is stopped or idle.\n\n"
 	        "Every option can also be set as MLTRACKD_<OPTION> (e.g. MLTRACKD_PORT=5001).\n");
 }
 
@@ -160,7 +163,7 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		cfg->admin_password = v;
 
 	enum { O_HOST = 1, O_PORT, O_BACKEND, O_ROOT, O_DEST, O_SERVE, O_NOSERVE, O_ONLY, O_WORKERS, O_MAXBODY,
-	       O_INSECURE, O_QUIET, O_HELP, O_VERSION, O_APPNAME, O_AUTH, O_DEFPERM, O_ADMINUSER };
+	       O_INSECURE, O_QUIET, O_HELP, O_VERSION, O_APPNAME, O_AUTH, O_DEFPERM, O_ADMINUSER, O_OLDER };
 	static const struct option opts[] = {
 		{"host", required_argument, NULL, O_HOST}, {"port", required_argument, NULL, O_PORT},
 		{"backend-store-uri", required_argument, NULL, O_BACKEND},
@@ -173,6 +176,7 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		{"app-name", required_argument, NULL, O_APPNAME}, {"auth", no_argument, NULL, O_AUTH},
 		{"default-permission", required_argument, NULL, O_DEFPERM},
 		{"admin-username", required_argument, NULL, O_ADMINUSER},
+		{"older-than", required_argument, NULL, O_OLDER},
 		{"help", no_argument, NULL, O_HELP}, {"version", no_argument, NULL, O_VERSION}, {NULL, 0, NULL, 0}};
 	optind = 1;
 	int c;
@@ -216,6 +220,7 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		case O_AUTH: cfg->auth_enabled = true; break;
 		case O_DEFPERM: cfg->default_permission = optarg; break;
 		case O_ADMINUSER: cfg->admin_username = optarg; break;
+		case O_OLDER: cfg->gc_older_than = optarg; break;
 		case O_HELP: usage(stdout); return 1;
 		case O_VERSION: printf("mltrackd %s (MLflow REST API %s)\n", MLTRACKD_VERSION, MLTRACKD_MLFLOW_API_VERSION); return 1;
 		default: usage(stderr); return -1;

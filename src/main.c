@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "mltrackd/config.h"
+#include "mltrackd/gc.h"
 #include "mltrackd/http.h"
 #include "mltrackd/server.h"
 #include "mltrackd/store.h"
@@ -43,7 +45,13 @@ static int mkdirs(const char *path, bool is_file)
 int main(int argc, char **argv)
 {
 	struct mt_config cfg;
-	int rc = mt_config_load(&cfg, argc, argv);
+	bool gc = argc > 1 && strcmp(argv[1], "gc") == 0;
+	int rc = gc ? mt_config_load(&cfg, argc - 1, argv + 1) : mt_config_load(&cfg, argc, argv);
+	if (gc && rc == 0) {
+		rc = mt_gc_main(&cfg);
+		mt_config_free(&cfg);
+		return rc;
+	}
 	if (rc != 0) {
 		mt_config_free(&cfg);
 		return rc > 0 ? 0 : 2;

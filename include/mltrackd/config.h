@@ -30,6 +30,7 @@ struct mt_config {
 	const char *admin_username;        /* the admin bootstrapped on first start */
 	const char *admin_password;        /* from MLFLOW_AUTH_ADMIN_PASSWORD / MLTRACKD_ADMIN_PASSWORD / the ini */
 	char *ini_storage;                 /* owned copy of the auth ini values */
+	const char *gc_older_than;         /* `mltrackd gc --older-than` (e.g. 30d) */
 };
 
 /* Defaults, then environment (MLTRACKD_* and MLflow's MLFLOW_* names), then argv. Returns 0 to run,
