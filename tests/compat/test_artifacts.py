@@ -28,9 +28,20 @@ def test_log_list_download(run, client, tmp_path):
     mlflow.log_artifacts(str(src), artifact_path="dir")
     mlflow.log_text("some text", "notes/t.txt")
     mlflow.log_dict({"k": 1}, "cfg.json")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3])
+    mlflow.log_figure(fig, "plots/curve.png")
     rid = run.info.run_id
     top = [(f.path, f.is_dir) for f in client.list_artifacts(rid)]
-    assert top == [("a.txt", False), ("cfg.json", False), ("dir", True), ("notes", True)]
+    assert top == [("a.txt", False), ("cfg.json", False), ("dir", True), ("notes", True), ("plots", True)]
+    png = mlflow.artifacts.download_artifacts(run_id=rid, artifact_path="plots/curve.png", dst_path=str(tmp_path / "p"))
+    with open(png, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert [(f.path, f.is_dir) for f in client.list_artifacts(rid, "dir")] == [("dir/a.txt", False), ("dir/sub", True)]
     assert client.list_artifacts(rid, "a.txt") == []  # a file lists as nothing
     assert client.list_artifacts(rid, "missing") == []
