@@ -76,29 +76,6 @@ MT_HANDLER(api_get_artifact);
 enum mt_error api_stream_begin(struct mt_request *req, struct mt_err *err);
 enum mt_error api_stream_write(struct mt_request *req, const char *data, size_t n, struct mt_err *err);
 
-/* ---- src/api/registry.c ---- */
-MT_HANDLER(api_registered_models_create);
-MT_HANDLER(api_registered_models_get);
-MT_HANDLER(api_registered_models_rename);
-MT_HANDLER(api_registered_models_update);
-MT_HANDLER(api_registered_models_delete);
-MT_HANDLER(api_registered_models_set_tag);
-MT_HANDLER(api_registered_models_delete_tag);
-MT_HANDLER(api_registered_models_search);
-MT_HANDLER(api_registered_models_latest_versions);
-MT_HANDLER(api_registered_models_alias_set);
-MT_HANDLER(api_registered_models_alias_delete);
-MT_HANDLER(api_registered_models_alias_get);
-MT_HANDLER(api_model_versions_create);
-MT_HANDLER(api_model_versions_get);
-MT_HANDLER(api_model_versions_update);
-MT_HANDLER(api_model_versions_delete);
-MT_HANDLER(api_model_versions_transition);
-MT_HANDLER(api_model_versions_download_uri);
-MT_HANDLER(api_model_versions_set_tag);
-MT_HANDLER(api_model_versions_delete_tag);
-MT_HANDLER(api_model_versions_search);
-
 /* ---- src/api/search.c ---- */
 MT_HANDLER(api_runs_search);
 MT_HANDLER(api_experiments_search);

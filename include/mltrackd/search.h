@@ -11,7 +11,7 @@
 #include "mltrackd/arena.h"
 #include "mltrackd/error.h"
 
-enum search_kind { SEARCH_RUNS, SEARCH_EXPERIMENTS, SEARCH_LOGGED_MODELS, SEARCH_REGISTERED_MODELS, SEARCH_MODEL_VERSIONS };
+enum search_kind { SEARCH_RUNS, SEARCH_EXPERIMENTS, SEARCH_LOGGED_MODELS };
 
 enum search_ent { SE_METRIC, SE_PARAM, SE_TAG, SE_ATTR, SE_DATASET };
 

@@ -212,29 +212,6 @@ static enum mt_error parse_ident(struct arena *a, enum search_kind kind, const c
 	} else {
 		return bad_entity(err, type);
 	}
-	if (kind == SEARCH_REGISTERED_MODELS || kind == SEARCH_MODEL_VERSIONS) {
-		/* SearchModelUtils / SearchModelVersionUtils: attributes and tags only */
-		if (id->ent != SE_ATTR && id->ent != SE_TAG)
-			return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid entity type '%.100s'", type ? type : "");
-		if (id->ent == SE_ATTR) {
-			if (!strcmp(key, "timestamp"))
-				key = "last_updated_timestamp";
-			static const char *const rm_keys[] = {"name", "creation_timestamp", "last_updated_timestamp"};
-			static const char *const mv_keys[] = {"name", "run_id", "source_path", "version_number",
-			                                      "creation_timestamp", "last_updated_timestamp"};
-			bool ok = kind == SEARCH_REGISTERED_MODELS ? in(key, rm_keys, for_order ? 3 : 1) : in(key, mv_keys, for_order ? 6 : 4);
-			if (kind == SEARCH_MODEL_VERSIONS && for_order && !strcmp(key, "run_id"))
-				ok = false;
-			if (!ok)
-				return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid attribute key '%.200s' specified.", key);
-			id->numeric_attr = !strcmp(key, "version_number") || !strcmp(key, "creation_timestamp") ||
-			                   !strcmp(key, "last_updated_timestamp");
-		} else if (for_order) {
-			return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid order_by entity: tags.%.200s", key);
-		}
-		id->key = key;
-		return MT_OK;
-	}
 	if (kind == SEARCH_LOGGED_MODELS) {
 		/* mlflow/utils/search_logged_model_utils.py: prefixes are exactly attributes/metrics/params/tags */
 		if (type && strcmp(type, "attributes") && strcmp(type, "metrics") && strcmp(type, "params") && strcmp(type, "tags"))
@@ -315,17 +292,13 @@ static bool op_allowed(enum search_kind kind, const struct ident *id, enum searc
 	case SE_TAG:
 		if (kind == SEARCH_LOGGED_MODELS)
 			return string_ops || op == OP_IN || op == OP_NOT_IN;
-		if (kind == SEARCH_REGISTERED_MODELS || kind == SEARCH_MODEL_VERSIONS)
-			return string_ops;
 		return string_ops || op == OP_IS_NULL || op == OP_IS_NOT_NULL;
 	case SE_DATASET: return string_ops || op == OP_IN || op == OP_NOT_IN;
 	case SE_ATTR:
 		if (id->numeric_attr)
 			return numeric_ops;
-		if (kind == SEARCH_EXPERIMENTS || kind == SEARCH_REGISTERED_MODELS)
+		if (kind == SEARCH_EXPERIMENTS)
 			return string_ops;
-		if (kind == SEARCH_MODEL_VERSIONS)
-			return string_ops || ((op == OP_IN || op == OP_NOT_IN) && !strcmp(id->key, "run_id"));
 		return string_ops || op == OP_IN || op == OP_NOT_IN;
 	}
 	return false;
@@ -423,7 +396,7 @@ enum mt_error search_parse_filter(struct arena *a, enum search_kind kind, const 
 			t = next(&lx);
 			bool numeric = id.ent == SE_METRIC || (id.ent == SE_ATTR && id.numeric_attr);
 			if (c.op == OP_IN || c.op == OP_NOT_IN) {
-				if (id.ent == SE_ATTR && (kind == SEARCH_RUNS || kind == SEARCH_MODEL_VERSIONS) && strcmp(id.key, "run_id") != 0)
+				if (id.ent == SE_ATTR && kind == SEARCH_RUNS && strcmp(id.key, "run_id") != 0)
 					return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
 					               "Only ['run_id'] attributes support comparison with a list of quoted string values.");
 				if (t.kind != T_LPAREN)

@@ -11,7 +11,6 @@ static const char SQL_CREATE_VERSIONS[] =
 	" applied_at INTEGER NOT NULL)";
 static const char SQL_MAX_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
 static const char SQL_RECORD[] = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
-static const char SQL_APPLIED[] = "SELECT 1 FROM schema_migrations WHERE version = ?1";
 
 enum mt_error store_migrate(struct store_conn *c, int *version, struct mt_err *err)
 {
@@ -30,18 +29,9 @@ enum mt_error store_migrate(struct store_conn *c, int *version, struct mt_err *e
 		               "the database schema is version %d but this mltrackd knows only up to %d: "
 		               "upgrade mltrackd before opening this database",
 		               current, known);
-	/* Every embedded migration not yet recorded is applied, in order (not only those above the highest
-	 * recorded one), so a database that saw a later-numbered migration first still gets the others. */
 	for (size_t i = 0; i < mt_migrations_count; i++) {
 		const struct mt_migration *m = &mt_migrations[i];
-		st = db_stmt(c, SQL_APPLIED, err);
-		if (!st)
-			return err->code;
-		sqlite3_bind_int(st, 1, m->version);
-		bool applied = false;
-		if (db_step_exists(c, st, &applied, err) != MT_OK)
-			return err->code;
-		if (applied)
+		if (m->version <= current)
 			continue;
 		if (db_exec(c, "BEGIN IMMEDIATE", err) != MT_OK)
 			return err->code;
@@ -62,8 +52,7 @@ enum mt_error store_migrate(struct store_conn *c, int *version, struct mt_err *e
 			return err->code;
 		}
 		mt_log(MT_LOG_INFO, "applied migration %04d_%s", m->version, m->name);
-		if (m->version > current)
-			current = m->version;
+		current = m->version;
 	}
 	*version = current;
 	return MT_OK;

@@ -30,11 +30,7 @@ static void add_user(const char *name, bool admin, const char *perm)
 	free(h);
 	if (perm) {
 		ck_assert_int_eq(store_grant_set(fx.srv.store, id, "experiment", "1", perm, &err), MT_OK);
-		/* destructive registry routes act on models of their own, so they cannot change the grants the
-		 * other routes are checked against */
-		static const char *const models[] = {"m", "m-del", "m-ren"};
-		for (size_t i = 0; i < 3; i++)
-			ck_assert_int_eq(store_grant_set(fx.srv.store, id, "registered_model", models[i], perm, &err), MT_OK);
+		ck_assert_int_eq(store_grant_set(fx.srv.store, id, "registered_model", "m", perm, &err), MT_OK);
 	}
 }
 
@@ -103,19 +99,15 @@ static void build_request(const struct mt_route *r, enum who w, char *url, size_
 	                    !strcmp(r->pattern, "/mlflow/users/permissions/revoke"))
 	                       ? "target"
 	                       : (names[w] ? names[w] : "nobody");
-	const char *model = !strcmp(r->pattern, "/mlflow/registered-models/create")   ? "m-created"
-	                    : !strcmp(r->pattern, "/mlflow/registered-models/delete") ? "m-del"
-	                    : !strcmp(r->pattern, "/mlflow/registered-models/rename") ? "m-ren"
-	                                                                              : "m";
 	snprintf(body, bcap,
 	         "{\"experiment_id\":\"1\",\"experiment_ids\":[\"1\"],\"experiment_name\":\"acl-exp\",\"run_id\":\"%s\","
 	         "\"run_uuid\":\"%s\","
-	         "\"run_ids\":[\"%s\"],\"name\":\"%s\",\"path\":\"1/%s/artifacts\",\"username\":\"%s\","
+	         "\"run_ids\":[\"%s\"],\"name\":\"m\",\"path\":\"1/%s/artifacts\",\"username\":\"%s\","
 	         "\"resource_type\":\"experiment\",\"resource_id\":\"1\",\"permission\":\"READ\"}",
-	         run_id, run_id, run_id, model, run_id, user);
-	snprintf(url, ucap, "%s%s?experiment_id=1&experiment_name=acl-exp&run_id=%s&run_uuid=%s&run_ids=%s&name=%s&path=1/%s/artifacts"
+	         run_id, run_id, run_id, run_id, user);
+	snprintf(url, ucap, "%s%s?experiment_id=1&experiment_name=acl-exp&run_id=%s&run_uuid=%s&run_ids=%s&name=m&path=1/%s/artifacts"
 	         "&username=%s&resource_type=experiment&resource_id=1",
-	         prefix, path, run_id, run_id, run_id, model, run_id, user);
+	         prefix, path, run_id, run_id, run_id, run_id, user);
 }
 
 static bool expected_allowed(const struct mt_route *r, enum who w)
