@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mltrackd/acl.h"
+#include "mltrackd/artifacts.h"
 #include "mltrackd/server.h"
 #include "mltrackd/store.h"
 #include "mltrackd/store_experiments.h"
@@ -26,6 +27,10 @@ enum mt_error mt_server_init(struct mt_server *srv, const struct mt_config *cfg,
 		free(srv->artifact_root_uri);
 		return err->code;
 	}
+	if (cfg->serve_artifacts && artifacts_open(cfg->artifacts_destination, &srv->artifacts, err) != MT_OK) {
+		mt_server_close(srv);
+		return err->code;
+	}
 	if (store_experiment_ensure_default(srv->store, srv->artifact_root_uri, err) != MT_OK ||
 	    acl_bootstrap(srv, err) != MT_OK) {
 		mt_server_close(srv);
@@ -38,6 +43,8 @@ void mt_server_close(struct mt_server *srv)
 {
 	store_close(srv->store);
 	srv->store = NULL;
+	artifacts_close(srv->artifacts);
+	srv->artifacts = NULL;
 	free(srv->artifact_root_uri);
 	srv->artifact_root_uri = NULL;
 }

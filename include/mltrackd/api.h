@@ -64,6 +64,18 @@ MT_HANDLER(api_logged_models_search);
 MT_HANDLER(api_runs_log_inputs);
 MT_HANDLER(api_runs_log_outputs);
 
+/* ---- src/api/artifacts.c ---- */
+MT_HANDLER(api_artifacts_put);
+MT_HANDLER(api_artifacts_get);
+MT_HANDLER(api_artifacts_list);
+MT_HANDLER(api_artifacts_delete);
+MT_HANDLER(api_artifacts_mpu);
+MT_HANDLER(api_run_artifacts_list);
+MT_HANDLER(api_get_artifact);
+/* Streaming upload hooks called by the dispatcher (ROUTE_STREAM_BODY). */
+enum mt_error api_stream_begin(struct mt_request *req, struct mt_err *err);
+enum mt_error api_stream_write(struct mt_request *req, const char *data, size_t n, struct mt_err *err);
+
 /* ---- src/api/search.c ---- */
 MT_HANDLER(api_runs_search);
 MT_HANDLER(api_experiments_search);

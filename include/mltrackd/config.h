@@ -38,12 +38,14 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv);
 void mt_config_free(struct mt_config *cfg);
 
 struct store;
+struct artifact_store;
 
 /* Shared, read-only after start-up. */
 struct mt_server {
 	const struct mt_config *cfg;
 	struct store *store;
 	char *artifact_root_uri; /* "mlflow-artifacts:" style root new experiments are placed under */
+	struct artifact_store *artifacts; /* the proxied artifact store (NULL with --no-serve-artifacts) */
 };
 
 #endif

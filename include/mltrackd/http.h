@@ -51,6 +51,9 @@ struct mt_request {
 	int64_t user_id;              /* the principal's id (0 when none) */
 	bool is_admin;
 	const char *created_id;       /* set by a handler that created an experiment (creator gets MANAGE) */
+	struct artifact_upload *upload; /* streamed upload in progress (ROUTE_STREAM_BODY routes) */
+	bool upload_failed;
+	struct mt_err upload_err;
 };
 
 struct mt_resp_header {
@@ -93,6 +96,11 @@ enum mt_error mt_route_match(struct mt_request *req, struct mt_err *err);
 void mt_dispatch(struct mt_request *req, struct mt_response *resp);
 /* Adds key=value to a query object: a repeated key turns the value into an array of strings. */
 void http_query_add(cJSON *q, const char *key, const char *value);
+/* For ROUTE_STREAM_BODY routes, on the request's first call (headers only): authorises the request and
+ * opens its upload sink. false: resp holds the error to answer at once. */
+bool mt_dispatch_stream_begin(struct mt_request *req, struct mt_response *resp);
+/* Appends one body chunk to the upload sink (errors are kept for the handler to answer). */
+void mt_dispatch_stream_write(struct mt_request *req, const char *data, size_t n);
 /* Builds a query object from "a=1&b=2&b=3" (percent-decoding), for tests and non-MHD callers. */
 cJSON *http_parse_query(const char *qs);
 

@@ -42,6 +42,7 @@ enum mt_route_flags {
 	ROUTE_AJAX_ONLY = 1 << 2, /* only under /ajax-api/ */
 	ROUTE_ROOT = 1 << 3,      /* no prefix: /health, /version */
 	ROUTE_RAW_BODY = 1 << 4,  /* body is not JSON (uploads) */
+	ROUTE_STREAM_BODY = 1 << 5, /* body streamed to an upload sink as it arrives, after authorisation */
 };
 
 struct mt_route {

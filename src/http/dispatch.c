@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "mltrackd/acl.h"
+#include "mltrackd/api.h"
 #include "mltrackd/config.h"
 #include "mltrackd/http.h"
 #include "mltrackd/metrics.h"
@@ -182,6 +183,31 @@ void mt_dispatch(struct mt_request *req, struct mt_response *resp)
 	if (req->srv && req->srv->store)
 		store_reader_release(req->srv->store);
 	metrics_request(req->route ? (long)(req->route - mt_routes) : -1, resp->status, mt_mono_us() - t0);
+}
+
+bool mt_dispatch_stream_begin(struct mt_request *req, struct mt_response *resp)
+{
+	struct mt_err err;
+	mt_err_init(&err);
+	enum mt_error rc = req->route ? MT_OK : mt_route_match(req, &err);
+	if (rc == MT_OK)
+		rc = parse_args(req, &err);
+	if (rc == MT_OK)
+		rc = acl_authorize(req, &err); /* before a single byte is written */
+	if (rc == MT_OK)
+		rc = api_stream_begin(req, &err);
+	if (rc == MT_OK)
+		return true;
+	http_reply_error(resp, rc, err.msg);
+	if (rc == MT_UNAUTHENTICATED)
+		http_add_header(resp, req->arena, "WWW-Authenticate", "Basic realm=\"mlflow\"");
+	return false;
+}
+
+void mt_dispatch_stream_write(struct mt_request *req, const char *data, size_t n)
+{
+	if (req->upload && !req->upload_failed && api_stream_write(req, data, n, &req->upload_err) != MT_OK)
+		req->upload_failed = true;
 }
 
 static int hexval(char c)

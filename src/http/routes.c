@@ -55,17 +55,17 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/runs/search", api_runs_search, RES_EXPERIMENT_LIST, "experiment_ids", PERM_AUTHENTICATED, ROUTE_V2},
 
 	/* ---- artifacts ---- */
-	{GET, "/mlflow/artifacts/list", NULL, RES_RUN, "run_id", PERM_READ, ROUTE_V2},
-	{GET, "/get-artifact", NULL, RES_RUN, "run_id", PERM_READ, ROUTE_ROOT},
+	{GET, "/mlflow/artifacts/list", api_run_artifacts_list, RES_RUN, "run_id", PERM_READ, ROUTE_V2},
+	{GET, "/get-artifact", api_get_artifact, RES_RUN, "run_id", PERM_READ, ROUTE_ROOT},
 	{GET, "/model-versions/get-artifact", NULL, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_ROOT},
 	{POST, "/mlflow/upload-artifact", NULL, RES_RUN, "run_uuid", PERM_EDIT, ROUTE_V2 | ROUTE_AJAX_ONLY | ROUTE_RAW_BODY},
-	{GET, "/mlflow-artifacts/artifacts", NULL, RES_ARTIFACT, "path", PERM_READ, ROUTE_V2},
-	{GET, "/mlflow-artifacts/artifacts/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_READ, ROUTE_V2},
-	{PUT, "/mlflow-artifacts/artifacts/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2 | ROUTE_RAW_BODY},
-	{DELETE, "/mlflow-artifacts/artifacts/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_MANAGE, ROUTE_V2},
-	{POST, "/mlflow-artifacts/mpu/create/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow-artifacts/mpu/complete/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow-artifacts/mpu/abort/{path...}", NULL, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2},
+	{GET, "/mlflow-artifacts/artifacts", api_artifacts_list, RES_ARTIFACT, "path", PERM_READ, ROUTE_V2},
+	{GET, "/mlflow-artifacts/artifacts/{path...}", api_artifacts_get, RES_ARTIFACT, "{path}", PERM_READ, ROUTE_V2},
+	{PUT, "/mlflow-artifacts/artifacts/{path...}", api_artifacts_put, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2 | ROUTE_RAW_BODY | ROUTE_STREAM_BODY},
+	{DELETE, "/mlflow-artifacts/artifacts/{path...}", api_artifacts_delete, RES_ARTIFACT, "{path}", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow-artifacts/mpu/create/{path...}", api_artifacts_mpu, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow-artifacts/mpu/complete/{path...}", api_artifacts_mpu, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow-artifacts/mpu/abort/{path...}", api_artifacts_mpu, RES_ARTIFACT, "{path}", PERM_EDIT, ROUTE_V2},
 
 	/* ---- logged models ---- */
 	{POST, "/mlflow/logged-models", api_logged_models_create, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},

@@ -31,6 +31,7 @@ struct conn_ctx {
 	int status;
 	size_t resp_bytes;
 	struct mt_http *h;
+	bool rejected; /* an early answer was queued (e.g. an unauthorised upload) */
 };
 
 static enum mt_method parse_method(const char *m)
@@ -70,6 +71,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct conn_ct
 	if (r->fd >= 0) {
 		mr = MHD_create_response_from_fd_at_offset64(r->fd_len, r->fd, (uint64_t)r->fd_offset);
 		cx->resp_bytes = r->fd_len;
+		metrics_artifact_bytes(0, r->fd_len);
 	} else {
 		size_t len = 0;
 		char *data = buf_steal(&r->body, &len);
@@ -116,6 +118,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		atomic_fetch_add(&h->in_flight, 1);
 		metrics_in_flight(1);
 		*con_cls = cx;
+		struct mt_err merr;
+		mt_err_init(&merr);
+		if (req->method == MT_PUT && mt_route_match(req, &merr) == MT_OK && (req->route->flags & ROUTE_STREAM_BODY)) {
+			/* Uploads are authorised and given their sink before any byte of the body is read. */
+			struct mt_response resp;
+			mt_response_init(&resp);
+			enum MHD_Result ret = MHD_YES;
+			if (!mt_dispatch_stream_begin(req, &resp)) {
+				cx->rejected = true;
+				ret = send_response(conn, cx, &resp);
+			}
+			mt_response_free(&resp);
+			return ret;
+		}
+		return MHD_YES;
+	}
+	if (cx->rejected) {
+		*upload_data_size = 0; /* the answer is queued; the rest of the body is discarded */
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0 && cx->req.upload) {
+		mt_dispatch_stream_write(&cx->req, upload_data, *upload_data_size);
+		metrics_artifact_bytes(*upload_data_size, 0);
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {

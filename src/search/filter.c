@@ -237,6 +237,9 @@ static enum mt_error parse_ident(struct arena *a, enum search_kind kind, const c
 	}
 	char *type = dot ? unmark(a, text, (size_t)(dot - text)) : NULL;
 	char *key = unmark(a, dot ? dot + 1 : text, strlen(dot ? dot + 1 : text));
+	/* an empty key ("tags." or "``") names nothing, in every grammar (found by fuzz_search_filter) */
+	if (key[0] == '\0')
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid identifier '%.200s': the key is empty", text);
 	id->numeric_attr = false;
 	if (kind == SEARCH_REGISTERED_MODELS || kind == SEARCH_MODEL_VERSIONS)
 		return registry_ident(a, kind, text, type, key, for_order, id, err);

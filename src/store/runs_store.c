@@ -48,9 +48,15 @@ static const char SQL_SERIES_INSERT[] =
 static const char SQL_SERIES_UPDATE[] =
 	"UPDATE metric_series SET latest_value = ?2, latest_timestamp = ?3, latest_step = ?4, latest_is_nan = ?5"
 	" WHERE series_id = ?1";
+/* An identical point is not stored twice; re-logging it with a model id or dataset (what the client does
+ * in log_model to link the run's metrics to the new model) fills in what the stored point lacks. */
 static const char SQL_POINT_INSERT[] =
-	"INSERT OR IGNORE INTO metrics (series_id, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	"INSERT INTO metrics (series_id, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (series_id, timestamp, step, value, is_nan) DO UPDATE SET"
+	" model_id = COALESCE(metrics.model_id, excluded.model_id),"
+	" dataset_name = COALESCE(metrics.dataset_name, excluded.dataset_name),"
+	" dataset_digest = COALESCE(metrics.dataset_digest, excluded.dataset_digest)"
+	" WHERE excluded.model_id IS NOT NULL OR excluded.dataset_name IS NOT NULL";
 
 #define MAX_DOUBLE 1.7976931348623157e308
 

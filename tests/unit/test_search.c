@@ -98,6 +98,8 @@ START_TEST(refusals_like_mlflow)
 	bad(SEARCH_RUNS, "params.a = 'x' ; DROP TABLE runs", NULL);
 	bad(SEARCH_EXPERIMENTS, "metrics.a > 1", NULL);
 	bad(SEARCH_EXPERIMENTS, "name > 'x'", "Invalid comparator");
+	bad(SEARCH_EXPERIMENTS, "tags.=\"x\"", "the key is empty"); /* found by fuzz_search_filter */
+	bad(SEARCH_RUNS, "params.`` = 'x'", "the key is empty");
 }
 END_TEST
 
