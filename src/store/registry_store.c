@@ -781,15 +781,10 @@ static enum mt_error tag_logged_model(struct store_conn *c, const char *model_id
 		                                   model_id)
 		                         : db_fail(c, err, rc);
 	}
-	cJSON *list = sqlite3_column_type(st, 0) == SQLITE_NULL ? NULL : cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+	const char *old = sqlite3_column_type(st, 0) == SQLITE_NULL ? NULL : (const char *)sqlite3_column_text(st, 0);
+	cJSON *list = old ? cJSON_Parse(old) : NULL;
 	int64_t lm_pk = sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
-	char vbuf[32];
-	snprintf(vbuf, sizeof vbuf, "%lld", (long long)version);
-	struct buf b;
-	buf_init(&b, 16u * 1024 * 1024);
-	buf_putc(&b, '[');
-	size_t count = 0;
+	/* the SQL store's entity carries the version as an int: json.dumps writes a number ("version": 1) */
 	bool present = false;
 	const cJSON *it;
 	const cJSON *arr = cJSON_IsArray(list) ? list : NULL;
@@ -797,22 +792,26 @@ static enum mt_error tag_logged_model(struct store_conn *c, const char *model_id
 	{
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
-		if (!cJSON_IsString(n) || !cJSON_IsString(v))
-			continue;
-		present = present || (strcmp(n->valuestring, name) == 0 && strcmp(v->valuestring, vbuf) == 0);
-		buf_puts(&b, count++ ? ", {\"name\": \"" : "{\"name\": \"");
-		json_escape_into(&b, n->valuestring, strlen(n->valuestring));
-		buf_puts(&b, "\", \"version\": \"");
-		json_escape_into(&b, v->valuestring, strlen(v->valuestring));
-		buf_puts(&b, "\"}");
+		present = present || (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0 && cJSON_IsNumber(v) &&
+		                      (int64_t)v->valuedouble == version && cJSON_GetArraySize(it) == 2);
+	}
+	struct buf b;
+	buf_init(&b, 16u * 1024 * 1024);
+	if (arr && cJSON_GetArraySize(arr) > 0) {
+		/* keep the existing text as it is and append before its closing bracket */
+		const char *close = strrchr(old, ']');
+		buf_append(&b, old, (size_t)(close - old));
+		if (!present)
+			buf_puts(&b, ", ");
+	} else {
+		buf_putc(&b, '[');
 	}
 	cJSON_Delete(list);
+	sqlite3_reset(st);
 	if (!present) {
-		buf_puts(&b, count ? ", {\"name\": \"" : "{\"name\": \"");
+		buf_puts(&b, "{\"name\": \"");
 		json_escape_into(&b, name, strlen(name));
-		buf_puts(&b, "\", \"version\": \"");
-		buf_puts(&b, vbuf);
-		buf_puts(&b, "\"}");
+		buf_printf(&b, "\", \"version\": %lld}", (long long)version);
 	}
 	buf_putc(&b, ']');
 	enum mt_error r = MT_OK;

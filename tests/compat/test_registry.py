@@ -351,3 +351,33 @@ def test_get_latest_versions_post_and_get(rest, client, unique):
     assert r.status_code == 200 and r.json() == {}
     assert_error(rest.post(API + "registered-models/get-latest-versions", {"name": unique, "stages": ["x"]}), 400,
                  "INVALID_PARAMETER_VALUE", "Invalid Model Version stage: x")
+
+
+def test_log_model_register_and_load(tracking_uri, client, unique):
+    """Issue 5 acceptance: register through log_model, then load by alias, stage and version."""
+    import mlflow
+    import numpy as np
+    from sklearn.linear_model import LinearRegression
+
+    mlflow.set_experiment(unique)
+    X = np.array([[1.0], [2.0], [3.0]])
+    model = LinearRegression().fit(X, np.array([2.0, 4.0, 6.0]))
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(model, name="model", registered_model_name=unique)
+    assert str(info.registered_model_version) == "1"
+    mv = client.get_model_version(unique, "1")
+    assert mv.status == "READY"
+    assert mv.source == f"models:/{info.model_id}"
+    assert mv.run_id == info.run_id
+    # the logged model learns which versions came from it: the server adds the entry with the version as a
+    # number, then the fluent client appends it once more with the version as a string
+    import json
+    lm = client.get_logged_model(info.model_id)
+    entries = json.loads(lm.tags["mlflow.modelVersions"])
+    assert entries == [{"name": unique, "version": 1}, {"name": unique, "version": "1"}]
+    assert client.get_model_version_download_uri(unique, "1") == lm.artifact_location
+    client.set_registered_model_alias(unique, "champion", "1")
+    client.transition_model_version_stage(unique, "1", "Production")
+    for uri in (f"models:/{unique}@champion", f"models:/{unique}/Production", f"models:/{unique}/1"):
+        loaded = mlflow.pyfunc.load_model(uri)
+        assert list(loaded.predict(np.array([[4.0]]))) == pytest.approx([8.0])
