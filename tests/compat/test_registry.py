@@ -1,14 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """The model registry through the real client (and raw HTTP for wire details): registered models, versions,
 stages, aliases, tags, search, download URIs and the error codes of bad input, against both servers."""
-import warnings
-
 import pytest
 from mlflow.exceptions import MlflowException
 
 from helpers import assert_error
 
-warnings.filterwarnings("ignore", category=FutureWarning)
+# stages and get_latest_versions are deprecated in the client, and still served
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 API = "/api/2.0/mlflow/"
 
