@@ -80,4 +80,29 @@ enum mt_error api_stream_write(struct mt_request *req, const char *data, size_t 
 MT_HANDLER(api_runs_search);
 MT_HANDLER(api_experiments_search);
 
+/* ---- src/api/registered_models.c ---- */
+MT_HANDLER(api_registered_models_create);
+MT_HANDLER(api_registered_models_get);
+MT_HANDLER(api_registered_models_rename);
+MT_HANDLER(api_registered_models_update);
+MT_HANDLER(api_registered_models_delete);
+MT_HANDLER(api_registered_models_search);
+MT_HANDLER(api_registered_models_get_latest_versions);
+MT_HANDLER(api_registered_models_set_tag);
+MT_HANDLER(api_registered_models_delete_tag);
+MT_HANDLER(api_registered_models_set_alias);
+MT_HANDLER(api_registered_models_delete_alias);
+MT_HANDLER(api_registered_models_get_alias);
+
+/* ---- src/api/model_versions.c ---- */
+MT_HANDLER(api_model_versions_create);
+MT_HANDLER(api_model_versions_get);
+MT_HANDLER(api_model_versions_update);
+MT_HANDLER(api_model_versions_delete);
+MT_HANDLER(api_model_versions_search);
+MT_HANDLER(api_model_versions_transition_stage);
+MT_HANDLER(api_model_versions_get_download_uri);
+MT_HANDLER(api_model_versions_set_tag);
+MT_HANDLER(api_model_versions_delete_tag);
+
 #endif

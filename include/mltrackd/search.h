@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* search.h: MLflow's search grammars (filter strings and order_by clauses of search-runs and
- * search-experiments) parsed from untrusted text into a validated AST. No SQL: the store renders the AST
+ * search-experiments, logged models, registered models, model versions) parsed from untrusted text into a validated AST. No SQL: the store renders the AST
  * with every value bound. */
 #ifndef MLTRACKD_SEARCH_H
 #define MLTRACKD_SEARCH_H
@@ -11,7 +11,14 @@
 #include "mltrackd/arena.h"
 #include "mltrackd/error.h"
 
-enum search_kind { SEARCH_RUNS, SEARCH_EXPERIMENTS, SEARCH_LOGGED_MODELS };
+enum search_kind {
+	SEARCH_RUNS,
+	SEARCH_EXPERIMENTS,
+	SEARCH_LOGGED_MODELS,
+	SEARCH_REGISTERED_MODELS, /* attribute name; tags. Order keys: name, last_updated_timestamp (alias timestamp) */
+	SEARCH_MODEL_VERSIONS,    /* attributes name, run_id, source_path, version_number; tags. Order keys: name,
+	                           * version_number, creation_timestamp, last_updated_timestamp */
+};
 
 enum search_ent { SE_METRIC, SE_PARAM, SE_TAG, SE_ATTR, SE_DATASET };
 

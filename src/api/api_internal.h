@@ -34,4 +34,26 @@ enum mt_error api_validate_run_tag(struct mt_tag *t, const char *path, struct ar
 /* Reads run_id (falling back to the legacy run_uuid), required. */
 enum mt_error api_read_run_id(struct mt_request *req, const char **run_id, struct mt_err *err);
 
+/* ---- the registry (src/api/registered_models.c) ---- */
+struct mt_model_version;
+struct mt_registered_model;
+struct registry_query;
+#include "mltrackd/search.h"
+#include "mltrackd/store_registry.h"
+void api_write_model_version(struct jw *w, const struct mt_model_version *v);
+void api_write_registered_model(struct jw *w, const struct mt_registered_model *m);
+struct registry_ctx api_registry_ctx(struct mt_request *req);
+/* MLflow's model-name rule (non-blank, no '/' or ':', not "." or ".."); `field` names it in messages. */
+enum mt_error api_validate_model_name(const char *field, const char *name, struct mt_err *err);
+enum mt_error api_read_model_name(struct mt_request *req, const char *field, const char **name, struct mt_err *err);
+/* A version as Python's int() reads it ("Parameter 'version' must be an integer, got '...'."). */
+enum mt_error api_parse_version(const char *s, int64_t *out, struct mt_err *err);
+enum mt_error api_read_version(struct mt_request *req, int64_t *version, struct mt_err *err);
+/* None/Staging/Production/Archived, case-insensitively. */
+enum mt_error api_canonical_stage(struct arena *a, const char *stage, const char **out, struct mt_err *err);
+enum mt_error api_validate_registry_tag(const char *key, const char *value, struct mt_err *err);
+/* filter, max_results (MLflow's default and cap per kind), order_by, page_token. */
+enum mt_error api_registry_read_search(struct mt_request *req, enum search_kind kind, struct registry_query *q,
+                                       struct mt_err *err);
+
 #endif

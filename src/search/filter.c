@@ -175,6 +175,52 @@ static char *unmark(struct arena *a, const char *s, size_t n)
 	return out;
 }
 
+/* mlflow/utils/search_utils.py SearchModelUtils / SearchModelVersionUtils: filters take only the prefixes
+ * attribute, tag and tags; order_by keys are attributes whatever their prefix (the reference ignores it). */
+static enum mt_error registry_ident(struct arena *a, enum search_kind kind, const char *text, const char *type,
+                                    char *key, bool for_order, struct ident *id, struct mt_err *err)
+{
+	bool rm = kind == SEARCH_REGISTERED_MODELS;
+	id->numeric_attr = false;
+	if (for_order) {
+		id->ent = SE_ATTR;
+		if (rm) {
+			/* the SQL store maps both timestamp keys to last_updated_time and refuses creation_timestamp */
+			if (type == NULL && !strcmp(key, "timestamp"))
+				key = "last_updated_timestamp";
+			if (type != NULL || (strcmp(key, "name") && strcmp(key, "last_updated_timestamp")))
+				return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+				               "Invalid order by key '%.200s' specified. Valid keys are '{'timestamp', 'name'}'",
+				               unmark(a, text, strlen(text)));
+		} else {
+			static const char *const keys[] = {"name", "version_number", "creation_timestamp", "last_updated_timestamp"};
+			if (!in(key, keys, 4))
+				return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+				               "Invalid attribute key '%.200s' specified. Valid keys are '{'last_updated_timestamp', "
+				               "'name', 'creation_timestamp', 'version_number'}'",
+				               key);
+			id->numeric_attr = strcmp(key, "name") != 0;
+		}
+		id->key = key;
+		return MT_OK;
+	}
+	if (type && strcmp(type, "attribute") && strcmp(type, "tag") && strcmp(type, "tags"))
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "Invalid entity type '%.100s'. Valid entity types are ('attribute', 'tag', 'tags')", type);
+	id->ent = (type && strcmp(type, "attribute")) ? SE_TAG : SE_ATTR;
+	if (id->ent == SE_ATTR) {
+		static const char *const keys[] = {"name", "run_id", "source_path", "version_number"};
+		if (rm ? strcmp(key, "name") != 0 : !in(key, keys, 4))
+			return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid attribute key '%.200s' specified. Valid keys are '%s'",
+			               key, rm ? "{'name'}" : "{'run_id', 'source_path', 'name', 'version_number'}");
+		id->numeric_attr = !strcmp(key, "version_number");
+	} else if (key[0] == '\0') {
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid identifier '%.200s': the key is empty", text);
+	}
+	id->key = key;
+	return MT_OK;
+}
+
 static enum mt_error parse_ident(struct arena *a, enum search_kind kind, const char *text, bool for_order,
                                  struct ident *id, struct mt_err *err)
 {
@@ -195,6 +241,8 @@ static enum mt_error parse_ident(struct arena *a, enum search_kind kind, const c
 	if (key[0] == '\0')
 		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid identifier '%.200s': the key is empty", text);
 	id->numeric_attr = false;
+	if (kind == SEARCH_REGISTERED_MODELS || kind == SEARCH_MODEL_VERSIONS)
+		return registry_ident(a, kind, text, type, key, for_order, id, err);
 	if (type == NULL) {
 		id->ent = SE_ATTR;
 	} else if (!strcmp(type, "metric") || !strcmp(type, "metrics")) {
@@ -286,6 +334,13 @@ static bool op_allowed(enum search_kind kind, const struct ident *id, enum searc
 {
 	bool string_ops = op == OP_EQ || op == OP_NE || op == OP_LIKE || op == OP_ILIKE;
 	bool numeric_ops = op <= OP_LE;
+	if (kind == SEARCH_REGISTERED_MODELS || kind == SEARCH_MODEL_VERSIONS) {
+		if (id->ent == SE_TAG)
+			return string_ops;
+		if (id->numeric_attr)
+			return numeric_ops;
+		return string_ops || op == OP_IN || op == OP_NOT_IN;
+	}
 	switch (id->ent) {
 	case SE_METRIC: return numeric_ops;
 	case SE_PARAM:
@@ -306,6 +361,8 @@ static bool op_allowed(enum search_kind kind, const struct ident *id, enum searc
 
 static const char *valid_ops_text(enum search_kind kind, const struct ident *id)
 {
+	if ((kind == SEARCH_REGISTERED_MODELS || kind == SEARCH_MODEL_VERSIONS) && !id->numeric_attr)
+		return id->ent == SE_TAG ? "{'!=', '=', 'LIKE', 'ILIKE'}" : "{'!=', '=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'}";
 	switch (id->ent) {
 	case SE_METRIC: return "{'>', '>=', '!=', '=', '<', '<='}";
 	case SE_PARAM:
@@ -399,6 +456,13 @@ enum mt_error search_parse_filter(struct arena *a, enum search_kind kind, const 
 				if (id.ent == SE_ATTR && kind == SEARCH_RUNS && strcmp(id.key, "run_id") != 0)
 					return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
 					               "Only ['run_id'] attributes support comparison with a list of quoted string values.");
+				if (kind == SEARCH_REGISTERED_MODELS && strcmp(id.key, "name") != 0)
+					return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+					               "Only ['name'] attributes support comparison with a list of quoted string values.");
+				if (kind == SEARCH_MODEL_VERSIONS && strcmp(id.key, "name") != 0 && strcmp(id.key, "run_id") != 0)
+					return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+					               "Only ['name', 'run_id'] attributes support comparison with a list of quoted string "
+					               "values.");
 				if (t.kind != T_LPAREN)
 					return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
 					               "While parsing a list in the query, expected a non-empty list of string values, but got %.200s",
@@ -429,6 +493,14 @@ enum mt_error search_parse_filter(struct arena *a, enum search_kind kind, const 
 						               "While parsing a list in the query, expected a comma or a closing parenthesis");
 				}
 			} else if (numeric) {
+				/* model versions: version_number takes an integer, quoted or not (the store calls int()) */
+				if (kind == SEARCH_MODEL_VERSIONS) {
+					int64_t v;
+					if ((t.kind != T_NUMBER && t.kind != T_STRING) || !mt_parse_i64(t.text, &v))
+						return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid value for numeric attribute '%.100s': %.200s",
+						               id.key, t.kind == T_STRING ? arena_printf(a, "'%s'", t.text) : t.text);
+					t.kind = T_NUMBER;
+				}
 				if (t.kind != T_NUMBER || !mt_parse_double(t.text, &c.num) || !isfinite(c.num)) {
 					if (id.ent == SE_METRIC)
 						return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Expected numeric value type for metric. Found %.200s",

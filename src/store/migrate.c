@@ -10,6 +10,7 @@ static const char SQL_CREATE_VERSIONS[] =
 	"CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 	" applied_at INTEGER NOT NULL)";
 static const char SQL_MAX_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+static const char SQL_APPLIED[] = "SELECT 1 FROM schema_migrations WHERE version = ?1";
 static const char SQL_RECORD[] = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
 
 enum mt_error store_migrate(struct store_conn *c, int *version, struct mt_err *err)
@@ -31,7 +32,17 @@ enum mt_error store_migrate(struct store_conn *c, int *version, struct mt_err *e
 		               current, known);
 	for (size_t i = 0; i < mt_migrations_count; i++) {
 		const struct mt_migration *m = &mt_migrations[i];
-		if (m->version <= current)
+		/* Applied by number, not by "above the maximum": migration numbers are reserved by branches that
+		 * merge in any order (0002_registry landed after 0003 and 0004), and a database created between
+		 * those merges must still receive the lower-numbered one. */
+		st = db_stmt(c, SQL_APPLIED, err);
+		if (!st)
+			return err->code;
+		sqlite3_bind_int(st, 1, m->version);
+		bool applied = false;
+		if (db_step_exists(c, st, &applied, err) != MT_OK)
+			return err->code;
+		if (applied)
 			continue;
 		if (db_exec(c, "BEGIN IMMEDIATE", err) != MT_OK)
 			return err->code;
@@ -52,7 +63,8 @@ enum mt_error store_migrate(struct store_conn *c, int *version, struct mt_err *e
 			return err->code;
 		}
 		mt_log(MT_LOG_INFO, "applied migration %04d_%s", m->version, m->name);
-		current = m->version;
+		if (m->version > current)
+			current = m->version;
 	}
 	*version = current;
 	return MT_OK;

@@ -15,6 +15,7 @@ int main(void)
 	srunner_add_suite(sr, auth_suite());
 	srunner_add_suite(sr, acl_suite());
 	srunner_add_suite(sr, search_suite());
+	srunner_add_suite(sr, registry_suite());
 	srunner_add_suite(sr, artifacts_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

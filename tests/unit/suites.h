@@ -14,6 +14,7 @@ Suite *store_suite(void);
 Suite *auth_suite(void);
 Suite *acl_suite(void);
 Suite *search_suite(void);
+Suite *registry_suite(void);
 Suite *artifacts_suite(void);
 
 /* A server on a fresh temporary database, driven through mt_dispatch without sockets. */
