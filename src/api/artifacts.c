@@ -11,13 +11,28 @@
 
 #include "api_internal.h"
 #include "mltrackd/artifacts.h"
+#include "mltrackd/store_registry.h"
 #include "mltrackd/store_runs.h"
 
+/* With --no-serve-artifacts the reference answers its artifact routes with 503 and this text
+ * (handlers.py _disable_unless_serve_artifacts; there as text/plain, here in MLflow's JSON error shape). */
 static enum mt_error served(struct mt_request *req, struct mt_err *err)
 {
 	if (req->srv->artifacts == NULL)
 		return mt_fail(err, MT_TEMPORARILY_UNAVAILABLE,
-		               "The artifact proxy is disabled on this server (started with --no-serve-artifacts)");
+		               "Endpoint: %.200s disabled due to the mlflow server running with `--no-serve-artifacts`. To "
+		               "enable artifacts server functionality, run `mlflow server` with `--serve-artifacts`",
+		               req->url);
+	return MT_OK;
+}
+
+/* The file GET and PUT routes are served by a FastAPI router in MLflow 3.17, which words it differently
+ * (artifact_router.py; there {"detail": ...}, here MLflow's error shape). */
+static enum mt_error served_file(struct mt_request *req, struct mt_err *err)
+{
+	if (req->srv->artifacts == NULL)
+		return mt_fail(err, MT_TEMPORARILY_UNAVAILABLE,
+		               "Artifact serving is disabled. Run `mlflow server` with `--serve-artifacts` to enable.");
 	return MT_OK;
 }
 
@@ -25,7 +40,7 @@ static const char *path_param(struct mt_request *req) { return req->n_path_param
 
 enum mt_error api_stream_begin(struct mt_request *req, struct mt_err *err)
 {
-	if (served(req, err) != MT_OK)
+	if (served_file(req, err) != MT_OK)
 		return err->code;
 	return artifacts_upload_begin(req->srv->artifacts, req->arena, path_param(req), &req->upload, err);
 }
@@ -37,7 +52,7 @@ enum mt_error api_stream_write(struct mt_request *req, const char *data, size_t 
 
 MT_HANDLER(api_artifacts_put)
 {
-	if (served(req, err) != MT_OK)
+	if (served_file(req, err) != MT_OK)
 		return err->code;
 	if (req->upload == NULL) {
 		/* not streamed (in-process callers): the whole body is at hand */
@@ -52,6 +67,61 @@ MT_HANDLER(api_artifacts_put)
 	return MT_OK;
 }
 
+static bool token_char(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || strchr("!#$%&'*+-.^_`|~", c);
+}
+
+/* werkzeug's quote_header_value(allow_token=True): a token as is, anything else quoted with '\' and '"'
+ * escaped. */
+static const char *quote_value(struct arena *a, const char *s)
+{
+	size_t n = strlen(s);
+	bool token = n > 0;
+	for (size_t i = 0; i < n && token; i++)
+		token = token_char((unsigned char)s[i]);
+	if (token)
+		return s;
+	char *q = arena_alloc(a, 2 * n + 3), *o = q;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' || s[i] == '"')
+			*o++ = '\\';
+		*o++ = s[i];
+	}
+	*o++ = '"';
+	*o = '\0';
+	return q;
+}
+
+/* Content-Disposition as MLflow builds it (RFC 6266 / 5987): an ASCII name as filename=; a non-ASCII name
+ * with an ASCII fallback plus filename*=UTF-8''<percent-encoded>. (MLflow's fallback is the NFKD-normalised
+ * name, so "é" becomes "e"; ours keeps the name's ASCII characters only, "download" when there are none.) */
+static const char *disposition(struct arena *a, const char *name)
+{
+	size_t n = strlen(name);
+	char *ascii = arena_alloc(a, n + 1), *o = ascii;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x80)
+			*o++ = name[i];
+	*o = '\0';
+	if ((size_t)(o - ascii) == n)
+		return arena_printf(a, "attachment; filename=%s", quote_value(a, name));
+	char *pct = arena_alloc(a, 3 * n + 1), *p = pct;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || strchr("!#$&+-.^_`|~", c)) {
+			*p++ = (char)c;
+		} else {
+			snprintf(p, 4, "%%%02X", c);
+			p += 3;
+		}
+	}
+	*p = '\0';
+	return arena_printf(a, "attachment; filename=%s; filename*=UTF-8''%s", quote_value(a, ascii[0] ? ascii : "download"),
+	                    pct);
+}
+
 /* Serves an open file: whole, or one "bytes=a-b" range (206; 416 when unsatisfiable). */
 static enum mt_error serve_file(struct mt_request *req, struct mt_response *resp, int fd, uint64_t size,
                                 const char *name)
@@ -62,7 +132,7 @@ static enum mt_error serve_file(struct mt_request *req, struct mt_response *resp
 	resp->fd = fd;
 	resp->fd_offset = 0;
 	resp->fd_len = size;
-	http_add_header(resp, req->arena, "Content-Disposition", arena_printf(req->arena, "attachment; filename=\"%s\"", base));
+	http_add_header(resp, req->arena, "Content-Disposition", disposition(req->arena, base));
 	http_add_header(resp, req->arena, "X-Content-Type-Options", "nosniff");
 	http_add_header(resp, req->arena, "Accept-Ranges", "bytes");
 	const char *range = req->header ? req->header(req->header_ctx, "Range") : NULL;
@@ -110,7 +180,7 @@ MT_HANDLER(api_artifacts_get)
 {
 	int fd;
 	uint64_t size;
-	if (served(req, err) != MT_OK ||
+	if (served_file(req, err) != MT_OK ||
 	    artifacts_open_file(req->srv->artifacts, path_param(req), &fd, &size, err) != MT_OK)
 		return err->code;
 	return serve_file(req, resp, fd, size, path_param(req));
@@ -178,8 +248,26 @@ MT_HANDLER(api_artifacts_mpu)
 	return mt_fail(err, MT_NOT_IMPLEMENTED, "Multipart upload is not supported for the current artifact repository");
 }
 
-/* The run's artifact directory inside the proxied store: "mlflow-artifacts:/<exp>/<run>/artifacts" ->
- * "<exp>/<run>/artifacts". Runs whose artifacts live elsewhere cannot be served by this server. */
+/* A location inside the proxied store: "mlflow-artifacts:/<exp>/<run>/artifacts" (or the fully qualified
+ * "mlflow-artifacts://<host>/<exp>/...") -> "<exp>/<run>/artifacts", as MLflow's
+ * _get_proxied_run_artifact_destination_path takes the URI's path. Other schemes are not served here. The
+ * result is still only a client path: every open checks it again beneath the root. */
+static enum mt_error proxied_rel(const char *what, const char *uri, const char **rel, struct mt_err *err)
+{
+	const char *p = uri;
+	if (p == NULL || strncmp(p, "mlflow-artifacts:", 17) != 0)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "The artifacts of %.100s are not stored on this server (%.200s)",
+		               what, p ? p : "");
+	p += 17;
+	if (p[0] == '/' && p[1] == '/')
+		p = strchrnul(p + 2, '/'); /* skip the authority */
+	while (*p == '/')
+		p++;
+	*rel = p;
+	return MT_OK;
+}
+
+/* The run's artifact directory inside the proxied store. */
 static enum mt_error run_root(struct mt_request *req, const char *run_id, const char **uri, const char **rel,
                               struct mt_err *err)
 {
@@ -187,15 +275,15 @@ static enum mt_error run_root(struct mt_request *req, const char *run_id, const 
 	if (store_run_get(req->srv->store, req->arena, run_id, &r, err) != MT_OK)
 		return err->code;
 	*uri = r.info.artifact_uri;
-	const char *p = r.info.artifact_uri;
-	if (strncmp(p, "mlflow-artifacts:", 17) != 0)
-		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
-		               "The artifacts of run %.100s are not stored on this server (%.200s)", run_id, p);
-	p += 17;
-	while (*p == '/')
-		p++;
-	*rel = p;
-	return MT_OK;
+	return proxied_rel(arena_printf(req->arena, "run %s", run_id), r.info.artifact_uri, rel, err);
+}
+
+/* rel + "/" + path, or rel alone for an empty path. */
+static const char *join(struct arena *a, const char *rel, const char *path)
+{
+	if (!path || !path[0])
+		return rel;
+	return rel[0] ? arena_printf(a, "%s/%s", rel, path) : path;
 }
 
 static enum mt_error read_run_and_path(struct mt_request *req, const char **run_id, const char **path,
@@ -217,7 +305,7 @@ MT_HANDLER(api_run_artifacts_list)
 	if (served(req, err) != MT_OK || read_run_and_path(req, &run_id, &path, err) != MT_OK ||
 	    run_root(req, run_id, &uri, &rel, err) != MT_OK)
 		return err->code;
-	const char *full = path[0] ? arena_printf(req->arena, "%s/%s", rel, path) : rel;
+	const char *full = join(req->arena, rel, path);
 	if (artifacts_list(req->srv->artifacts, req->arena, full, &e, &n, &exists, err) != MT_OK)
 		return err->code;
 	struct jw *w = http_reply_json(req, resp);
@@ -237,7 +325,60 @@ MT_HANDLER(api_get_artifact)
 	if (!path[0])
 		return json_fail_missing(err, "path");
 	if (run_root(req, run_id, &uri, &rel, err) != MT_OK ||
-	    artifacts_open_file(req->srv->artifacts, arena_printf(req->arena, "%s/%s", rel, path), &fd, &size, err) != MT_OK)
+	    artifacts_open_file(req->srv->artifacts, join(req->arena, rel, path), &fd, &size, err) != MT_OK)
 		return err->code;
 	return serve_file(req, resp, fd, size, path);
+}
+
+/* GET /model-versions/get-artifact?name=&version=&path=: a file of a registered version, from its download
+ * URI (storage location, else source) when that lies in the proxied store. */
+MT_HANDLER(api_model_version_get_artifact)
+{
+	const char *name = NULL, *path = NULL;
+	int64_t ver;
+	struct mt_model_version v;
+	int fd;
+	uint64_t size;
+	if (served(req, err) != MT_OK || json_get_str(req->args, "name", true, &name, err) != MT_OK ||
+	    json_get_i64(req->args, "version", true, &ver, NULL, err) != MT_OK ||
+	    json_get_str(req->args, "path", true, &path, err) != MT_OK)
+		return err->code;
+	path = trim(req->arena, path);
+	if (artifacts_check_path(path, false, err) != MT_OK ||
+	    reg_version_get(req->srv->store, req->arena, name, ver, &v, err) != MT_OK)
+		return err->code;
+	const char *uri = v.storage_location && v.storage_location[0] ? v.storage_location : v.source, *rel;
+	if (proxied_rel(arena_printf(req->arena, "model version %.100s/%" PRId64, name, ver), uri, &rel, err) != MT_OK ||
+	    artifacts_open_file(req->srv->artifacts, join(req->arena, rel, path), &fd, &size, err) != MT_OK)
+		return err->code;
+	return serve_file(req, resp, fd, size, path);
+}
+
+#define UI_UPLOAD_MAX (10u * 1024 * 1024)
+
+/* POST /ajax-api/2.0/mlflow/upload-artifact?run_uuid=&path=: the UI's small-file upload (raw body, at most
+ * 10 MB), stored into the run's artifact directory. Checks and messages in handlers.py's order. */
+MT_HANDLER(api_upload_artifact)
+{
+	const char *run_id = NULL, *path = NULL, *uri, *rel;
+	struct artifact_upload *up;
+	if (served(req, err) != MT_OK || json_get_str(req->args, "run_uuid", false, &run_id, err) != MT_OK ||
+	    json_get_str(req->args, "path", false, &path, err) != MT_OK)
+		return err->code;
+	if (!run_id || !run_id[0])
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Request must specify run_uuid.");
+	if (!path || !path[0])
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Request must specify path.");
+	if (artifacts_check_path(path, false, err) != MT_OK)
+		return err->code;
+	if (req->body_too_large || req->body_len > UI_UPLOAD_MAX)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Artifact size is too large. Max size is 10MB.");
+	if (req->body_len == 0)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Request must specify data.");
+	if (run_root(req, run_id, &uri, &rel, err) != MT_OK ||
+	    artifacts_upload_begin(req->srv->artifacts, req->arena, join(req->arena, rel, path), &up, err) != MT_OK ||
+	    artifacts_upload_write(up, req->body, req->body_len, err) != MT_OK || artifacts_upload_commit(up, err) != MT_OK)
+		return err->code;
+	http_reply_text(resp, 200, "application/json", "");
+	return MT_OK;
 }

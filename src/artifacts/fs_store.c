@@ -408,18 +408,36 @@ enum mt_error artifacts_upload_commit(struct artifact_upload *up, struct mt_err 
 
 uint64_t artifacts_upload_bytes(const struct artifact_upload *up) { return up->bytes; }
 
+/* MLflow's _guess_mime_type: names whose extension (or, without one, whose whole name: MLmodel) is in its
+ * text list are text/plain (matched case-sensitively, as there); otherwise Python's mimetypes table. */
 const char *artifacts_mime_type(const char *name)
 {
+	static const char *const text[] = {"txt", "log", "err", "cfg", "conf", "cnf", "cf", "ini", "properties", "prop",
+	                                   "hocon", "toml", "yaml", "yml", "xml", "json", "js", "py", "py3", "csv", "tsv",
+	                                   "md", "rst", "ipynb", "MLmodel", "MLproject"};
 	static const char *const map[][2] = {
-		{".txt", "text/plain"}, {".log", "text/plain"}, {".json", "application/json"}, {".yaml", "application/x-yaml"},
-		{".yml", "application/x-yaml"}, {".csv", "text/csv"}, {".html", "text/html"}, {".png", "image/png"},
-		{".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"}, {".gif", "image/gif"}, {".svg", "image/svg+xml"},
-		{".pdf", "application/pdf"}, {".md", "text/markdown"}, {".py", "text/x-python"}, {".pkl", "application/octet-stream"},
-		{".parquet", "application/octet-stream"}};
-	const char *dot = strrchr(name, '.');
+		{"json", "application/json"}, {"csv", "text/csv"}, {"html", "text/html"}, {"htm", "text/html"},
+		{"png", "image/png"}, {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"gif", "image/gif"},
+		{"svg", "image/svg+xml"}, {"webp", "image/webp"}, {"bmp", "image/bmp"}, {"tif", "image/tiff"},
+		{"tiff", "image/tiff"}, {"ico", "image/vnd.microsoft.icon"}, {"pdf", "application/pdf"},
+		{"md", "text/markdown"}, {"py", "text/x-python"}, {"txt", "text/plain"}, {"js", "text/javascript"},
+		{"xml", "application/xml"}, {"tsv", "text/tab-separated-values"}, {"css", "text/css"},
+		{"zip", "application/zip"}, {"mp4", "video/mp4"}, {"wav", "audio/x-wav"}, {"mp3", "audio/mpeg"},
+		{"tar", "application/x-tar"}, {"bin", "application/octet-stream"}};
+	const char *slash = strrchr(name, '/');
+	const char *base = slash ? slash + 1 : name;
+	/* os.path.splitext: leading dots are part of the name, so ".bashrc" has no extension */
+	const char *b = base;
+	while (*b == '.')
+		b++;
+	const char *dot = strrchr(b, '.');
+	const char *ext = dot ? dot + 1 : base;
+	for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+		if (strcmp(ext, text[i]) == 0)
+			return "text/plain";
 	if (dot)
 		for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-			if (strcasecmp(dot, map[i][0]) == 0)
+			if (strcasecmp(ext, map[i][0]) == 0)
 				return map[i][1];
 	return "application/octet-stream";
 }

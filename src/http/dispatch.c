@@ -103,6 +103,21 @@ enum mt_error mt_route_match(struct mt_request *req, struct mt_err *err)
 
 static void free_json(void *p) { cJSON_Delete(p); }
 
+/* `mlflow server --artifacts-only` answers every tracking, registry and UI-artifact endpoint with 503 and
+ * this text (handlers.py _disable_if_artifacts_only); the artifact proxy, server and user routes stay up.
+ * Checked after authorisation, as the reference's auth hook runs before its handlers. */
+static enum mt_error artifacts_only_gate(const struct mt_request *req, struct mt_err *err)
+{
+	const struct mt_route *r = req->route;
+	if (req->srv == NULL || !req->srv->cfg->artifacts_only || r->res == RES_ARTIFACT || r->res == RES_SERVER ||
+	    r->res == RES_USER || r->res == RES_GRANT_TARGET)
+		return MT_OK;
+	return mt_fail(err, MT_TEMPORARILY_UNAVAILABLE,
+	               "Endpoint: %.200s disabled due to the mlflow server running in `--artifacts-only` mode. To enable "
+	               "tracking server functionality, run `mlflow server` without `--artifacts-only`",
+	               req->url);
+}
+
 /* The request message: the query string for GET, else the JSON body (MLflow's rules: Content-Type must be
  * application/json on POST/PUT, an empty body is {}, a body double-encoded as a JSON string is decoded twice). */
 static enum mt_error parse_args(struct mt_request *req, struct mt_err *err)
@@ -164,6 +179,8 @@ void mt_dispatch(struct mt_request *req, struct mt_response *resp)
 		rc = parse_args(req, &err);
 	if (rc == MT_OK)
 		rc = acl_authorize(req, &err);
+	if (rc == MT_OK)
+		rc = artifacts_only_gate(req, &err);
 	if (rc == MT_OK) {
 		if (req->route->handler == NULL)
 			rc = mt_fail(&err, MT_NOT_IMPLEMENTED, "The endpoint %.200s is not implemented by this mltrackd",
@@ -194,6 +211,8 @@ bool mt_dispatch_stream_begin(struct mt_request *req, struct mt_response *resp)
 		rc = parse_args(req, &err);
 	if (rc == MT_OK)
 		rc = acl_authorize(req, &err); /* before a single byte is written */
+	if (rc == MT_OK)
+		rc = artifacts_only_gate(req, &err);
 	if (rc == MT_OK)
 		rc = api_stream_begin(req, &err);
 	if (rc == MT_OK)

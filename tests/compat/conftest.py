@@ -47,9 +47,10 @@ def free_port():
 class Server:
     """One server process on a free loopback port with its own fresh data directory."""
 
-    def __init__(self, kind, auth=False):
+    def __init__(self, kind, auth=False, extra=()):
         self.kind = kind
         self.auth = auth
+        self.extra = list(extra)  # flags both servers spell the same way (--no-serve-artifacts, --artifacts-only)
         self.dir = tempfile.mkdtemp(prefix=f"mt_compat_{kind}_")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -66,10 +67,10 @@ class Server:
             mlflow = os.path.join(os.path.dirname(sys.executable), "mlflow")
             return [mlflow, "server", "--host", "127.0.0.1", "--port", str(self.port),
                     "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", arts,
-                    "--workers", "1", *auth]
+                    "--workers", "1", *auth, *self.extra]
         binary = os.environ.get("MLTRACKD_BIN", os.path.join(REPO, "build", "mltrackd"))
         return [binary, "--host", "127.0.0.1", "--port", str(self.port),
-                "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", arts, *auth]
+                "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", arts, *auth, *self.extra]
 
     def env(self):
         env = dict(os.environ)
@@ -146,8 +147,8 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _start(kind, auth=False):
-    return Server(kind, auth).start()
+def _start(kind, auth=False, extra=()):
+    return Server(kind, auth, extra).start()
 
 
 def _finish(server):

@@ -196,3 +196,153 @@ def test_file_source_refused(rest, client, unique):
     for src in ("file:///etc", "/etc/passwd", "runs:/../../etc", "models:/../../x"):
         r = rest.post("/api/2.0/mlflow/model-versions/create", {"name": unique, "source": src})
         assert r.status_code in (400, 404), (src, r.status_code)
+
+
+def put_text(server, exp, rid, rel, data):
+    r = requests.put(f"{server.url}/api/2.0/mlflow-artifacts/artifacts/{exp}/{rid}/artifacts/{rel}", data=data)
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("name,ctype,disposition", [
+    ("a.txt", "text/plain", "attachment; filename=a.txt"),
+    ("cfg.json", "text/plain", "attachment; filename=cfg.json"),  # MLflow's text list wins over mimetypes
+    ("MLmodel", "text/plain", "attachment; filename=MLmodel"),
+    ("conf.yaml", "text/plain", "attachment; filename=conf.yaml"),
+    ("img.png", "image/png", "attachment; filename=img.png"),
+    ("page.html", "text/html", "attachment; filename=page.html"),
+    ("model.pkl", "application/octet-stream", "attachment; filename=model.pkl"),
+    ("has space.txt", "text/plain", 'attachment; filename="has space.txt"'),
+])
+def test_download_headers(server, run, name, ctype, disposition):
+    exp, rid = run.info.experiment_id, run.info.run_id
+    put_text(server, exp, rid, f"h/{name}", b"<b>12345</b>")
+    for url in (f"{server.url}/api/2.0/mlflow-artifacts/artifacts/{exp}/{rid}/artifacts/h/{name}",
+                f"{server.url}/get-artifact?run_id={rid}&path=h/{name}"):
+        r = requests.get(url)
+        assert r.status_code == 200 and r.content == b"<b>12345</b>", url
+        assert r.headers["Content-Type"] == ctype, url
+        assert r.headers["Content-Disposition"] == disposition, url
+        assert r.headers["X-Content-Type-Options"] == "nosniff", url
+        assert r.headers["Content-Length"] == "12", url
+
+
+def test_download_non_ascii_name(server, run):
+    exp, rid = run.info.experiment_id, run.info.run_id
+    put_text(server, exp, rid, "d%C3%A9j%C3%A0.txt", b"x")
+    r = requests.get(f"{server.url}/get-artifact", params={"run_uuid": rid, "path": "déjà.txt"})
+    assert r.status_code == 200 and r.content == b"x"
+    assert r.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert r.headers["Content-Disposition"].endswith("; filename*=UTF-8''d%C3%A9j%C3%A0.txt")
+
+
+def test_get_artifact_errors(server, run):
+    rid = run.info.run_id
+    assert requests.get(f"{server.url}/get-artifact", params={"run_id": rid, "path": "nope.txt"}).status_code == 404
+    r = requests.get(f"{server.url}/get-artifact", params={"run_id": rid, "path": "../../../etc/passwd"})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+    r = requests.get(f"{server.url}/get-artifact", params={"run_id": "0" * 32, "path": "a.txt"})
+    assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_ranges_via_get_artifact(server, run):
+    exp, rid = run.info.experiment_id, run.info.run_id
+    put_text(server, exp, rid, "r/range.bin", bytes(range(100)))
+    url = f"{server.url}/get-artifact?run_id={rid}&path=r/range.bin"
+    r = requests.get(url, headers={"Range": "bytes=90-"})
+    assert r.status_code == 206 and r.content == bytes(range(90, 100))
+    assert r.headers["Content-Range"] == "bytes 90-99/100" and r.headers["Content-Length"] == "10"
+    r = requests.get(url, headers={"Range": "bytes=10-5000"})
+    assert r.status_code == 206 and r.content == bytes(range(10, 100))
+    r = requests.get(url, headers={"Range": "bytes=100-200"})
+    assert r.status_code == 416
+    assert r.headers["Content-Range"] == "bytes */100"
+
+
+def test_ui_upload_artifact(server, run, client, tmp_path):
+    rid = run.info.run_id
+    url = f"{server.url}/ajax-api/2.0/mlflow/upload-artifact"
+    r = requests.post(url, params={"run_uuid": rid, "path": "ui/sub/u.txt"}, data=b"from the UI")
+    assert r.status_code == 200, r.text
+    assert [(f.path, f.is_dir, f.file_size) for f in client.list_artifacts(rid, "ui/sub")] == [("ui/sub/u.txt", False, 11)]
+    out = mlflow.artifacts.download_artifacts(run_id=rid, artifact_path="ui/sub/u.txt", dst_path=str(tmp_path))
+    assert open(out, "rb").read() == b"from the UI"
+    assert_error(requests.post(url, params={"path": "u.txt"}, data=b"x"), 400, "INVALID_PARAMETER_VALUE",
+                 "Request must specify run_uuid.")
+    assert_error(requests.post(url, params={"run_uuid": rid}, data=b"x"), 400, "INVALID_PARAMETER_VALUE",
+                 "Request must specify path.")
+    assert_error(requests.post(url, params={"run_uuid": rid, "path": "e.txt"}, data=b""), 400,
+                 "INVALID_PARAMETER_VALUE", "Request must specify data.")
+    assert_error(requests.post(url, params={"run_uuid": rid, "path": "big.bin"}, data=b"x" * (10 * 1024 * 1024 + 1)),
+                 400, "INVALID_PARAMETER_VALUE", "Artifact size is too large. Max size is 10MB.")
+    assert_error(requests.post(url, params={"run_uuid": rid, "path": "../../escape.txt"}, data=b"x"), 400,
+                 "INVALID_PARAMETER_VALUE")
+    assert requests.post(f"{server.url}/api/2.0/mlflow/upload-artifact", params={"run_uuid": rid, "path": "a"},
+                         data=b"x").status_code == 404  # the UI route exists only under /ajax-api
+    for root, _, files in os.walk(server.dir):
+        assert "escape.txt" not in files and "big.bin" not in files and "e.txt" not in files, root
+
+
+def test_model_version_get_artifact(server, run, client, unique):
+    exp, rid = run.info.experiment_id, run.info.run_id
+    put_text(server, exp, rid, "m/MLmodel", b"flavors: {}\n")
+    client.create_registered_model(unique)
+    mv = client.create_model_version(unique, f"{run.info.artifact_uri}/m", run_id=rid)
+    url = f"{server.url}/model-versions/get-artifact"
+    r = requests.get(url, params={"name": unique, "version": mv.version, "path": "MLmodel"})
+    assert r.status_code == 200 and r.content == b"flavors: {}\n"
+    assert r.headers["Content-Type"] == "text/plain"
+    assert requests.get(url, params={"name": unique, "version": mv.version, "path": "nope"}).status_code == 404
+    assert requests.get(url, params={"name": unique, "version": 99, "path": "MLmodel"}).status_code == 404
+    assert requests.get(url, params={"name": unique, "version": mv.version,
+                                     "path": "../../../../etc/passwd"}).status_code == 400
+
+
+NO_SERVE = "disabled due to the mlflow server running with `--no-serve-artifacts`"  # Flask routes
+NO_SERVE_FILE = "Artifact serving is disabled. Run `mlflow server` with `--serve-artifacts` to enable."  # FastAPI
+ARTIFACTS_ONLY = "disabled due to the mlflow server running in `--artifacts-only` mode"
+
+
+@pytest.fixture
+def flagged_server(server_kind, request):
+    from conftest import _finish, _start
+
+    s = _start(server_kind, extra=request.param)
+    yield s
+    _finish(s)
+
+
+@pytest.mark.parametrize("flagged_server", [["--no-serve-artifacts"]], indirect=True)
+def test_no_serve_artifacts(flagged_server):
+    base = f"{flagged_server.url}/api/2.0/mlflow-artifacts"
+    for method, url in (("PUT", f"{base}/artifacts/1/x.txt"), ("GET", f"{base}/artifacts/1/x.txt"),
+                        ("GET", f"{base}/artifacts?path=1"), ("DELETE", f"{base}/artifacts/1/x.txt"),
+                        ("POST", f"{base}/mpu/create/1/x.txt")):
+        r = requests.request(method, url, data=b"x" if method == "PUT" else None)
+        # 3.17 serves file GET/PUT from a FastAPI router ({"detail": ...}), the rest from Flask (plain text)
+        text = NO_SERVE_FILE if method in ("GET", "PUT") and "/artifacts/" in url else NO_SERVE
+        assert r.status_code == 503 and text in r.text, (method, url, r.status_code, r.text)
+    # tracking still works; new experiments are not placed in the (disabled) proxy
+    r = requests.post(f"{flagged_server.url}/api/2.0/mlflow/experiments/create", json={"name": "e"})
+    assert r.status_code == 200
+    exp = requests.get(f"{flagged_server.url}/api/2.0/mlflow/experiments/get",
+                       params={"experiment_id": r.json()["experiment_id"]}).json()["experiment"]
+    assert not exp["artifact_location"].startswith("mlflow-artifacts:")
+    assert not os.path.exists(os.path.join(flagged_server.dir, "artifacts", "1"))
+
+
+@pytest.mark.parametrize("flagged_server", [["--artifacts-only"]], indirect=True)
+def test_artifacts_only(flagged_server):
+    url = flagged_server.url
+    r = requests.post(f"{url}/api/2.0/mlflow/experiments/create", json={"name": "e"})
+    assert r.status_code == 503 and ARTIFACTS_ONLY in r.text and "/api/2.0/mlflow/experiments/create" in r.text
+    for path in ("/api/2.0/mlflow/runs/search", "/api/2.0/mlflow/registered-models/search",
+                 "/api/2.0/mlflow/experiments/get?experiment_id=0"):
+        r = requests.request("POST" if "search" in path else "GET", url + path, json={} if "search" in path else None)
+        assert r.status_code == 503 and ARTIFACTS_ONLY in r.text, (path, r.text)
+    assert requests.get(f"{url}/get-artifact", params={"run_id": "a" * 32, "path": "x"}).status_code == 503
+    # the artifact proxy itself is served
+    assert requests.put(f"{url}/api/2.0/mlflow-artifacts/artifacts/ao/f.txt", data=b"only").status_code == 200
+    assert requests.get(f"{url}/api/2.0/mlflow-artifacts/artifacts/ao/f.txt").content == b"only"
+    assert requests.get(f"{url}/api/2.0/mlflow-artifacts/artifacts", params={"path": "ao"}).json() == {
+        "files": [{"path": "f.txt", "is_dir": False, "file_size": 4}]}
+    assert requests.get(f"{url}/health").status_code == 200
