@@ -331,25 +331,34 @@ MT_HANDLER(api_get_artifact)
 }
 
 /* GET /model-versions/get-artifact?name=&version=&path=: a file of a registered version, from its download
- * URI (storage location, else source) when that lies in the proxied store. */
+ * URI (storage location, else source). A runs:/<run>/<dir> source is the run's artifact directory + dir. */
 MT_HANDLER(api_model_version_get_artifact)
 {
 	const char *name = NULL, *path = NULL;
 	int64_t ver;
 	struct mt_model_version v;
+	struct registry_ctx x = api_registry_ctx(req);
 	int fd;
 	uint64_t size;
-	if (served(req, err) != MT_OK || json_get_str(req->args, "name", true, &name, err) != MT_OK ||
-	    json_get_i64(req->args, "version", true, &ver, NULL, err) != MT_OK ||
-	    json_get_str(req->args, "path", true, &path, err) != MT_OK)
+	if (served(req, err) != MT_OK || api_read_model_name(req, "name", &name, err) != MT_OK ||
+	    api_read_version(req, &ver, err) != MT_OK || json_get_str(req->args, "path", true, &path, err) != MT_OK)
 		return err->code;
 	path = trim(req->arena, path);
-	if (artifacts_check_path(path, false, err) != MT_OK ||
-	    reg_version_get(req->srv->store, req->arena, name, ver, &v, err) != MT_OK)
+	if (artifacts_check_path(path, false, err) != MT_OK || store_mv_get(&x, name, ver, &v, err) != MT_OK)
 		return err->code;
 	const char *uri = v.storage_location && v.storage_location[0] ? v.storage_location : v.source, *rel;
-	if (proxied_rel(arena_printf(req->arena, "model version %.100s/%" PRId64, name, ver), uri, &rel, err) != MT_OK ||
-	    artifacts_open_file(req->srv->artifacts, join(req->arena, rel, path), &fd, &size, err) != MT_OK)
+	if (uri && strncmp(uri, "runs:/", 6) == 0) {
+		const char *run_id = uri + 6, *slash = strchr(run_id, '/'), *run_uri;
+		const char *sub = slash ? slash + 1 : "";
+		run_id = slash ? arena_strndup(req->arena, run_id, (size_t)(slash - run_id)) : run_id;
+		if (run_root(req, run_id, &run_uri, &rel, err) != MT_OK)
+			return err->code;
+		rel = join(req->arena, rel, trim(req->arena, sub));
+	} else if (proxied_rel(arena_printf(req->arena, "model version %.100s/%" PRId64, name, ver), uri, &rel, err) !=
+	           MT_OK) {
+		return err->code;
+	}
+	if (artifacts_open_file(req->srv->artifacts, join(req->arena, rel, path), &fd, &size, err) != MT_OK)
 		return err->code;
 	return serve_file(req, resp, fd, size, path);
 }

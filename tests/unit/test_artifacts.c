@@ -156,6 +156,69 @@ START_TEST(symlinks_are_not_followed)
 }
 END_TEST
 
+START_TEST(mime_types)
+{
+	/* MLflow's text list first (case-sensitive, whole name without an extension), then mimetypes */
+	const char *cases[][2] = {{"a.txt", "text/plain"}, {"cfg.json", "text/plain"}, {"d/MLmodel", "text/plain"},
+	                          {"c.yaml", "text/plain"}, {"x.csv", "text/plain"}, {"x.CSV", "text/csv"},
+	                          {"i.png", "image/png"}, {"i.PNG", "image/png"}, {"p.html", "text/html"},
+	                          {"m.pkl", "application/octet-stream"}, {"noext", "application/octet-stream"},
+	                          {".json", "application/octet-stream"}, {"a.tar.gz", "application/octet-stream"},
+	                          {"requirements.txt", "text/plain"}, {"dir.png/x", "application/octet-stream"}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_msg(strcmp(artifacts_mime_type(cases[i][0]), cases[i][1]) == 0, "%s -> %s", cases[i][0],
+		              artifacts_mime_type(cases[i][0]));
+}
+END_TEST
+
+/* In-process: the server-level flags and the UI upload route, through mt_dispatch. */
+START_TEST(artifacts_only_refuses_tracking)
+{
+	struct fixture f;
+	fixture_setup(&f);
+	f.cfg.artifacts_only = true;
+	struct fx_response *r = fx_call(&f, MT_POST, "/api/2.0/mlflow/experiments/create", "{\"name\": \"x\"}");
+	ck_assert_int_eq(r->status, 503);
+	ck_assert_ptr_nonnull(strstr(r->body, "`--artifacts-only` mode"));
+	r = fx_call(&f, MT_GET, "/get-artifact?run_id=abc&path=x", NULL);
+	ck_assert_int_eq(r->status, 503);
+	r = fx_call(&f, MT_GET, "/api/2.0/mlflow-artifacts/artifacts?path=", NULL);
+	ck_assert_int_eq(r->status, 200);
+	r = fx_call(&f, MT_GET, "/health", NULL);
+	ck_assert_int_eq(r->status, 200);
+	fixture_teardown(&f);
+}
+END_TEST
+
+START_TEST(ui_upload_into_run)
+{
+	struct fixture f;
+	fixture_setup(&f);
+	struct fx_response *r = fx_call(&f, MT_POST, "/api/2.0/mlflow/runs/create", "{\"experiment_id\": \"0\"}");
+	ck_assert_int_eq(r->status, 200);
+	char rid[64], url[256], path[512];
+	snprintf(rid, sizeof rid, "%s", fx_str(r, "run.info.run_id"));
+	snprintf(url, sizeof url, "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=%s&path=ui/a.txt", rid);
+	r = fx_call(&f, MT_POST, url, "hello");
+	ck_assert_msg(r->status == 200, "%s", r->body);
+	snprintf(path, sizeof path, "%s/0/%s/artifacts/ui/a.txt", f.dir, rid);
+	FILE *fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	char buf[16] = {0};
+	ck_assert_uint_eq(fread(buf, 1, sizeof buf - 1, fp), 5);
+	fclose(fp);
+	ck_assert_str_eq(buf, "hello");
+	snprintf(url, sizeof url, "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=%s&path=%%2e%%2e/%%2e%%2e/x.txt", rid);
+	r = fx_call(&f, MT_POST, url, "x");
+	ck_assert_int_eq(r->status, 400);
+	snprintf(url, sizeof url, "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=%s&path=e.txt", rid);
+	r = fx_call(&f, MT_POST, url, NULL);
+	ck_assert_int_eq(r->status, 400);
+	ck_assert_ptr_nonnull(strstr(r->body, "Request must specify data."));
+	fixture_teardown(&f);
+}
+END_TEST
+
 Suite *artifacts_suite(void)
 {
 	Suite *s = suite_create("artifacts");
@@ -165,6 +228,12 @@ Suite *artifacts_suite(void)
 	tcase_add_test(tc, upload_list_read_delete);
 	tcase_add_test(tc, aborted_upload_leaves_nothing);
 	tcase_add_test(tc, symlinks_are_not_followed);
+	tcase_add_test(tc, mime_types);
 	suite_add_tcase(s, tc);
+	TCase *api = tcase_create("api");
+	tcase_set_timeout(api, 30);
+	tcase_add_test(api, artifacts_only_refuses_tracking);
+	tcase_add_test(api, ui_upload_into_run);
+	suite_add_tcase(s, api);
 	return s;
 }
