@@ -108,10 +108,14 @@ static void free_json(void *p) { cJSON_Delete(p); }
  * Checked after authorisation, as the reference's auth hook runs before its handlers. */
 static enum mt_error artifacts_only_gate(const struct mt_request *req, struct mt_err *err)
 {
+	static const char *const server_routes[] = {"/health", "/version", "/mlflow/server-info", "/metrics"};
 	const struct mt_route *r = req->route;
-	if (req->srv == NULL || !req->srv->cfg->artifacts_only || r->res == RES_ARTIFACT || r->res == RES_SERVER ||
-	    r->res == RES_USER || r->res == RES_GRANT_TARGET)
+	if (req->srv == NULL || !req->srv->cfg->artifacts_only || r->res == RES_ARTIFACT || r->res == RES_USER ||
+	    r->res == RES_GRANT_TARGET)
 		return MT_OK;
+	for (size_t i = 0; r->res == RES_SERVER && i < sizeof server_routes / sizeof server_routes[0]; i++)
+		if (strcmp(r->pattern, server_routes[i]) == 0)
+			return MT_OK; /* registry searches are RES_SERVER too, and refused */
 	return mt_fail(err, MT_TEMPORARILY_UNAVAILABLE,
 	               "Endpoint: %.200s disabled due to the mlflow server running in `--artifacts-only` mode. To enable "
 	               "tracking server functionality, run `mlflow server` without `--artifacts-only`",

@@ -65,9 +65,10 @@ class Server:
         auth = ["--app-name", "basic-auth"] if self.auth else []
         if self.kind == "reference":
             mlflow = os.path.join(os.path.dirname(sys.executable), "mlflow")
-            return [mlflow, "server", "--host", "127.0.0.1", "--port", str(self.port),
-                    "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", arts,
-                    "--workers", "1", *auth, *self.extra]
+            # `mlflow server --artifacts-only` refuses a --backend-store-uri (mltrackd keeps its database for users)
+            backend = [] if "--artifacts-only" in self.extra else ["--backend-store-uri", f"sqlite:///{db}"]
+            return [mlflow, "server", "--host", "127.0.0.1", "--port", str(self.port), *backend,
+                    "--artifacts-destination", arts, "--workers", "1", *auth, *self.extra]
         binary = os.environ.get("MLTRACKD_BIN", os.path.join(REPO, "build", "mltrackd"))
         return [binary, "--host", "127.0.0.1", "--port", str(self.port),
                 "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", arts, *auth, *self.extra]

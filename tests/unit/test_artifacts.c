@@ -182,6 +182,8 @@ START_TEST(artifacts_only_refuses_tracking)
 	ck_assert_ptr_nonnull(strstr(r->body, "`--artifacts-only` mode"));
 	r = fx_call(&f, MT_GET, "/get-artifact?run_id=abc&path=x", NULL);
 	ck_assert_int_eq(r->status, 503);
+	r = fx_call(&f, MT_GET, "/api/2.0/mlflow/registered-models/search", NULL);
+	ck_assert_int_eq(r->status, 503);
 	r = fx_call(&f, MT_GET, "/api/2.0/mlflow-artifacts/artifacts?path=", NULL);
 	ck_assert_int_eq(r->status, 200);
 	r = fx_call(&f, MT_GET, "/health", NULL);
