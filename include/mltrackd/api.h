@@ -74,6 +74,8 @@ MT_HANDLER(api_run_artifacts_list);
 MT_HANDLER(api_get_artifact);
 MT_HANDLER(api_model_version_get_artifact);
 MT_HANDLER(api_upload_artifact);
+MT_HANDLER(api_logged_model_artifacts_list);
+MT_HANDLER(api_logged_model_artifact_file);
 /* Streaming upload hooks called by the dispatcher (ROUTE_STREAM_BODY). */
 enum mt_error api_stream_begin(struct mt_request *req, struct mt_err *err);
 enum mt_error api_stream_write(struct mt_request *req, const char *data, size_t n, struct mt_err *err);

@@ -11,6 +11,7 @@
 
 #include "api_internal.h"
 #include "mltrackd/artifacts.h"
+#include "mltrackd/store_models.h"
 #include "mltrackd/store_registry.h"
 #include "mltrackd/store_runs.h"
 
@@ -359,6 +360,54 @@ MT_HANDLER(api_model_version_get_artifact)
 		return err->code;
 	}
 	if (artifacts_open_file(req->srv->artifacts, join(req->arena, rel, path), &fd, &size, err) != MT_OK)
+		return err->code;
+	return serve_file(req, resp, fd, size, path);
+}
+
+/* The logged model's artifact directory inside the proxied store. */
+static enum mt_error model_root(struct mt_request *req, const char **uri, const char **rel, struct mt_err *err)
+{
+	struct mt_logged_model m;
+	const char *id = path_param(req);
+	if (store_logged_model_get(req->srv->store, req->arena, id, false, &m, err) != MT_OK)
+		return err->code;
+	*uri = m.artifact_uri;
+	return proxied_rel(arena_printf(req->arena, "logged model %s", id), m.artifact_uri, rel, err);
+}
+
+/* GET /mlflow/logged-models/{id}/artifacts/directories?artifact_directory_path=: as the run listing. */
+MT_HANDLER(api_logged_model_artifacts_list)
+{
+	const char *path = NULL, *uri, *rel;
+	struct artifact_entry *e = NULL;
+	size_t n = 0;
+	bool exists;
+	if (served(req, err) != MT_OK || json_get_str(req->args, "artifact_directory_path", false, &path, err) != MT_OK)
+		return err->code;
+	path = trim(req->arena, path);
+	if (artifacts_check_path(path, true, err) != MT_OK || model_root(req, &uri, &rel, err) != MT_OK ||
+	    artifacts_list(req->srv->artifacts, req->arena, join(req->arena, rel, path), &e, &n, &exists, err) != MT_OK)
+		return err->code;
+	struct jw *w = http_reply_json(req, resp);
+	jw_kv_str(w, "root_uri", uri);
+	write_entries(w, req->arena, e, n, path);
+	http_reply_json_end(w);
+	return MT_OK;
+}
+
+/* GET /ajax-api/2.0/mlflow/logged-models/{id}/artifacts/files?artifact_file_path=: one file of the model. */
+MT_HANDLER(api_logged_model_artifact_file)
+{
+	const char *path = NULL, *uri, *rel;
+	int fd;
+	uint64_t size;
+	if (served(req, err) != MT_OK || json_get_str(req->args, "artifact_file_path", false, &path, err) != MT_OK)
+		return err->code;
+	if (!path || !path[0])
+		return mt_fail(err, MT_BAD_REQUEST, "Request must include the \"artifact_file_path\" query parameter.");
+	path = trim(req->arena, path);
+	if (artifacts_check_path(path, false, err) != MT_OK || model_root(req, &uri, &rel, err) != MT_OK ||
+	    artifacts_open_file(req->srv->artifacts, join(req->arena, rel, path), &fd, &size, err) != MT_OK)
 		return err->code;
 	return serve_file(req, resp, fd, size, path);
 }

@@ -76,8 +76,8 @@ const struct mt_route mt_routes[] = {
 	{PATCH, "/mlflow/logged-models/{model_id}/tags", api_logged_models_set_tags, RES_LOGGED_MODEL, "{model_id}", PERM_EDIT, ROUTE_V2},
 	{DELETE, "/mlflow/logged-models/{model_id}/tags/{tag_key...}", api_logged_models_delete_tag, RES_LOGGED_MODEL, "{model_id}", PERM_MANAGE, ROUTE_V2},
 	{POST, "/mlflow/logged-models/{model_id}/params", api_logged_models_log_params, RES_LOGGED_MODEL, "{model_id}", PERM_EDIT, ROUTE_V2},
-	{GET, "/mlflow/logged-models/{model_id}/artifacts/directories", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_READ, ROUTE_V2},
-	{GET, "/mlflow/logged-models/{model_id}/artifacts/files", NULL, RES_LOGGED_MODEL, "{model_id}", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
+	{GET, "/mlflow/logged-models/{model_id}/artifacts/directories", api_logged_model_artifacts_list, RES_LOGGED_MODEL, "{model_id}", PERM_READ, ROUTE_V2},
+	{GET, "/mlflow/logged-models/{model_id}/artifacts/files", api_logged_model_artifact_file, RES_LOGGED_MODEL, "{model_id}", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
 
 	/* ---- registered models ---- */
 	{POST, "/mlflow/registered-models/create", api_registered_models_create, RES_REGISTERED_MODEL, "name", PERM_AUTHENTICATED, ROUTE_V2},

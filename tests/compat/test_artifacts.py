@@ -348,3 +348,31 @@ def test_artifacts_only(flagged_server):
     assert requests.get(f"{url}/api/2.0/mlflow-artifacts/artifacts", params={"path": "ao"}).json() == {
         "files": [{"path": "f.txt", "is_dir": False, "file_size": 4}]}
     assert requests.get(f"{url}/health").status_code == 200
+
+
+def test_logged_model_artifacts(server, client, unique, tmp_path):
+    exp = client.create_experiment(unique)
+    lm = client.create_logged_model(exp, name="lm")
+    src = tmp_path / "m"
+    (src / "sub").mkdir(parents=True)
+    (src / "MLmodel").write_text("flavors: {}\n")
+    (src / "sub" / "w.bin").write_bytes(b"\x00\x01\x02")
+    client.log_model_artifacts(lm.model_id, str(src))
+    assert sorted((f.path, f.is_dir) for f in client.list_logged_model_artifacts(lm.model_id)) == [
+        ("MLmodel", False), ("sub", True)]
+    base = f"{server.url}/api/2.0/mlflow/logged-models/{lm.model_id}/artifacts/directories"
+    body = requests.get(base).json()
+    assert body["root_uri"] == lm.artifact_location
+    assert body["files"] == [{"path": "MLmodel", "is_dir": False, "file_size": 12}, {"path": "sub", "is_dir": True}]
+    body = requests.get(base, params={"artifact_directory_path": "sub"}).json()
+    assert body["files"] == [{"path": "sub/w.bin", "is_dir": False, "file_size": 3}]
+    assert requests.get(base, params={"artifact_directory_path": "../../.."}).status_code == 400
+    files = f"{server.url}/ajax-api/2.0/mlflow/logged-models/{lm.model_id}/artifacts/files"
+    r = requests.get(files, params={"artifact_file_path": "sub/w.bin"})
+    assert r.status_code == 200 and r.content == b"\x00\x01\x02"
+    assert r.headers["Content-Disposition"] == "attachment; filename=w.bin"
+    assert_error(requests.get(files), 400, "BAD_REQUEST", 'Request must include the "artifact_file_path" query parameter.')
+    assert requests.get(files, params={"artifact_file_path": "../../../../etc/passwd"}).status_code == 400
+    assert requests.get(files, params={"artifact_file_path": "nope"}).status_code == 404
+    r = requests.get(f"{server.url}/api/2.0/mlflow/logged-models/m-{'0' * 32}/artifacts/directories")
+    assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
