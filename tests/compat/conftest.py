@@ -88,8 +88,10 @@ class Server:
 
     def start(self, timeout=90):
         self.log = open(self.log_path, "ab")
+        # Its own process group: the reference's `mlflow server` forks uvicorn and job workers, which must go
+        # with it (a kill -9 of the parent alone would orphan them).
         self.proc = subprocess.Popen(self.command(), cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=self.env())
+                                     env=self.env(), start_new_session=True)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -110,8 +112,14 @@ class Server:
         except OSError:
             return ""
 
+    def _signal_group(self, sig):
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
     def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
+        self._signal_group(signal.SIGKILL)
         self.proc.wait()
         self.log.close()
 
@@ -130,6 +138,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.kind == "reference":
+            self._signal_group(signal.SIGKILL)  # whatever the reference left behind in its group
         self.log.close()
         rc = self.proc.returncode
         self.proc = None
