@@ -112,14 +112,37 @@ class Server:
         except OSError:
             return ""
 
-    def _signal_group(self, sig):
-        try:
-            os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
-            pass
+    def _descendant_groups(self):
+        """Process groups of every descendant: the reference's job runner starts workers in a session of
+        their own, which a signal to our group would miss."""
+        parent = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                parent[int(entry)] = (int(fields[1]), int(fields[2]))  # ppid, pgid
+            except (OSError, IndexError, ValueError):
+                continue
+        groups, todo = {self.proc.pid}, [self.proc.pid]
+        while todo:
+            p = todo.pop()
+            for child, (ppid, pgid) in parent.items():
+                if ppid == p:
+                    groups.add(pgid)
+                    todo.append(child)
+        return groups
+
+    def _signal_group(self, sig, groups=None):
+        for g in groups or {self.proc.pid}:
+            try:
+                os.killpg(g, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def kill9(self):
-        self._signal_group(signal.SIGKILL)
+        self._signal_group(signal.SIGKILL, self._descendant_groups())
         self.proc.wait()
         self.log.close()
 
@@ -131,6 +154,7 @@ class Server:
         """SIGTERM, then check the exit was clean and sanitizers said nothing."""
         if self.proc is None:
             return None
+        groups = self._descendant_groups() if self.kind == "reference" else None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -139,7 +163,7 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         if self.kind == "reference":
-            self._signal_group(signal.SIGKILL)  # whatever the reference left behind in its group
+            self._signal_group(signal.SIGKILL, groups)  # whatever the reference left behind
         self.log.close()
         rc = self.proc.returncode
         self.proc = None

@@ -196,3 +196,20 @@ def test_file_source_refused(rest, client, unique):
     for src in ("file:///etc", "/etc/passwd", "runs:/../../etc", "models:/../../x"):
         r = rest.post("/api/2.0/mlflow/model-versions/create", {"name": unique, "source": src})
         assert r.status_code in (400, 404), (src, r.status_code)
+
+
+def test_run_artifact_list_and_get_artifact(server, run, tmp_path):
+    """The tracking API's own listing (/api/2.0/mlflow/artifacts/list) and the UI download (/get-artifact)."""
+    f = tmp_path / "m.txt"
+    f.write_text("model file")
+    mlflow.log_artifact(str(f), artifact_path="model")
+    rid = run.info.run_id
+    body = requests.get(f"{server.url}/api/2.0/mlflow/artifacts/list", params={"run_id": rid}).json()
+    assert body["root_uri"] == run.info.artifact_uri
+    assert body["files"] == [{"path": "model", "is_dir": True}]
+    body = requests.get(f"{server.url}/api/2.0/mlflow/artifacts/list", params={"run_id": rid, "path": "model"}).json()
+    assert body["files"] == [{"path": "model/m.txt", "is_dir": False, "file_size": 10}]
+    r = requests.get(f"{server.url}/get-artifact", params={"run_id": rid, "path": "model/m.txt"})
+    assert r.status_code == 200 and r.content == b"model file"
+    assert "attachment" in r.headers.get("Content-Disposition", "")
+    assert requests.get(f"{server.url}/get-artifact", params={"run_id": rid, "path": "../../x"}).status_code == 400
