@@ -72,6 +72,7 @@ MT_HANDLER(api_artifacts_delete);
 MT_HANDLER(api_artifacts_mpu);
 MT_HANDLER(api_run_artifacts_list);
 MT_HANDLER(api_get_artifact);
+MT_HANDLER(api_model_version_get_artifact);
 /* Streaming upload hooks called by the dispatcher (ROUTE_STREAM_BODY). */
 enum mt_error api_stream_begin(struct mt_request *req, struct mt_err *err);
 enum mt_error api_stream_write(struct mt_request *req, const char *data, size_t n, struct mt_err *err);

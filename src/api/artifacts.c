@@ -11,6 +11,7 @@
 
 #include "api_internal.h"
 #include "mltrackd/artifacts.h"
+#include "mltrackd/store_registry.h"
 #include "mltrackd/store_runs.h"
 
 static enum mt_error served(struct mt_request *req, struct mt_err *err)
@@ -238,6 +239,54 @@ MT_HANDLER(api_get_artifact)
 		return json_fail_missing(err, "path");
 	if (run_root(req, run_id, &uri, &rel, err) != MT_OK ||
 	    artifacts_open_file(req->srv->artifacts, arena_printf(req->arena, "%s/%s", rel, path), &fd, &size, err) != MT_OK)
+		return err->code;
+	return serve_file(req, resp, fd, size, path);
+}
+
+/* "mlflow-artifacts:/<rest>" -> "<rest>"; runs:/<run>/<sub> -> the run's proxied root + sub; NULL when the
+ * location is not in this server's artifact store. */
+static const char *proxied_location(struct mt_request *req, const char *loc, struct mt_err *err)
+{
+	if (loc && strncmp(loc, "mlflow-artifacts:", 17) == 0) {
+		loc += 17;
+		while (*loc == '/')
+			loc++;
+		return loc;
+	}
+	if (loc && strncmp(loc, "runs:/", 6) == 0) {
+		const char *p = loc + 6;
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+		const char *uri, *rel;
+		if (run_root(req, arena_strndup(req->arena, p, n), &uri, &rel, err) != MT_OK)
+			return NULL;
+		return p[n] ? arena_printf(req->arena, "%s%s", rel, p + n) : rel;
+	}
+	return NULL;
+}
+
+MT_HANDLER(api_model_version_get_artifact)
+{
+	const char *name = NULL, *path = NULL;
+	int64_t ver = 0;
+	if (served(req, err) != MT_OK || json_get_str(req->args, "name", true, &name, err) != MT_OK ||
+	    json_get_i64(req->args, "version", true, &ver, NULL, err) != MT_OK ||
+	    json_get_str(req->args, "path", true, &path, err) != MT_OK || artifacts_check_path(path, false, err) != MT_OK)
+		return err->code;
+	struct registry_ctx x = {req->srv->store, req->arena, req->principal};
+	struct mt_model_version v;
+	if (store_mv_get(&x, name, ver, &v, err) != MT_OK)
+		return err->code;
+	const char *root = proxied_location(req, v.storage_location ? v.storage_location : v.source, err);
+	if (root == NULL)
+		return err->code ? err->code
+		                 : mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		                           "The artifacts of model version %.200s/%lld are not stored on this server", name,
+		                           (long long)ver);
+	int fd;
+	uint64_t size;
+	if (artifacts_open_file(req->srv->artifacts, arena_printf(req->arena, "%s/%s", root, path), &fd, &size, err) != MT_OK)
 		return err->code;
 	return serve_file(req, resp, fd, size, path);
 }

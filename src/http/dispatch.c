@@ -160,6 +160,11 @@ void mt_dispatch(struct mt_request *req, struct mt_response *resp)
 	mt_err_init(&err);
 	int64_t t0 = mt_mono_us();
 	enum mt_error rc = req->route ? MT_OK : mt_route_match(req, &err);
+	if (rc == MT_OK && req->srv && req->srv->cfg->artifacts_only && req->route->res != RES_ARTIFACT &&
+	    req->route->res != RES_SERVER)
+		/* --artifacts-only: only the artifact proxy (and liveness) is served, as `mlflow server` does */
+		rc = mt_fail(&err, MT_TEMPORARILY_UNAVAILABLE,
+		             "Endpoint: %.200s disabled due to the mlflow server running in `--artifacts-only` mode.", req->url);
 	if (rc == MT_OK)
 		rc = parse_args(req, &err);
 	if (rc == MT_OK)

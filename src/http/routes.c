@@ -57,7 +57,7 @@ const struct mt_route mt_routes[] = {
 	/* ---- artifacts ---- */
 	{GET, "/mlflow/artifacts/list", api_run_artifacts_list, RES_RUN, "run_id", PERM_READ, ROUTE_V2},
 	{GET, "/get-artifact", api_get_artifact, RES_RUN, "run_id", PERM_READ, ROUTE_ROOT},
-	{GET, "/model-versions/get-artifact", NULL, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_ROOT},
+	{GET, "/model-versions/get-artifact", api_model_version_get_artifact, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_ROOT},
 	{POST, "/mlflow/upload-artifact", NULL, RES_RUN, "run_uuid", PERM_EDIT, ROUTE_V2 | ROUTE_AJAX_ONLY | ROUTE_RAW_BODY},
 	{GET, "/mlflow-artifacts/artifacts", api_artifacts_list, RES_ARTIFACT, "path", PERM_READ, ROUTE_V2},
 	{GET, "/mlflow-artifacts/artifacts/{path...}", api_artifacts_get, RES_ARTIFACT, "{path}", PERM_READ, ROUTE_V2},
