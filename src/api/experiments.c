@@ -3,6 +3,7 @@
  * MLflow's rules and messages, store calls, replies. No SQL and no HTTP library here. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api_internal.h"
 #include "mltrackd/store_experiments.h"
@@ -66,6 +67,29 @@ enum mt_error api_read_tags(struct mt_request *req, const char *field, struct mt
 	return MT_OK;
 }
 
+/* An experiment's artifact_location: a path (MLflow's local store) or a URI of a known artifact scheme,
+ * never with a ".." segment. The proxied store only ever serves beneath its own root; this keeps the
+ * catalogue honest for the clients that read the location. */
+static enum mt_error check_artifact_location(const char *loc, struct mt_err *err)
+{
+	static const char *const schemes[] = {"mlflow-artifacts", "s3", "gs", "wasbs", "wasb", "abfss", "hdfs", "viewfs",
+	                                      "dbfs", "file", "sftp", "ftp", "oss", "http", "https", "uc-volumes"};
+	const char *colon = strchr(loc, ':');
+	const char *slash = strchr(loc, '/');
+	if (colon && (!slash || colon < slash)) {
+		size_t n = (size_t)(colon - loc);
+		bool known = false;
+		for (size_t i = 0; i < sizeof schemes / sizeof schemes[0] && !known; i++)
+			known = strlen(schemes[i]) == n && strncasecmp(loc, schemes[i], n) == 0;
+		if (!known)
+			return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Unsupported artifact location scheme: '%.200s'", loc);
+	}
+	for (const char *p = loc; (p = strstr(p, "..")) != NULL; p += 2)
+		if ((p == loc || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+			return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid artifact location: '%.200s'", loc);
+	return MT_OK;
+}
+
 MT_HANDLER(api_experiments_create)
 {
 	const char *name = NULL, *location = NULL;
@@ -80,6 +104,8 @@ MT_HANDLER(api_experiments_create)
 	if (location && strncmp(location, "runs:", 5) == 0)
 		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Artifact location cannot be a runs:/ URI. Given: '%.500s'",
 		               location);
+	if (location && location[0] && check_artifact_location(location, err) != MT_OK)
+		return err->code;
 	for (size_t i = 0; i < n_tags; i++) {
 		if (validate_key_name("key", tags[i].key, err) != MT_OK ||
 		    validate_length("key", MT_MAX_EXPERIMENT_TAG_KEY_LENGTH, tags[i].key, err) != MT_OK ||

@@ -105,7 +105,7 @@ static void free_json(void *p) { cJSON_Delete(p); }
 
 /* `mlflow server --artifacts-only` answers every tracking, registry and UI-artifact endpoint with 503 and
  * this text (handlers.py _disable_if_artifacts_only); the artifact proxy, server and user routes stay up.
- * Checked after authorisation, as the reference's auth hook runs before its handlers. */
+ * Checked before the body is parsed, as the reference's decorator runs before its handler reads the request. */
 static enum mt_error artifacts_only_gate(const struct mt_request *req, struct mt_err *err)
 {
 	static const char *const server_routes[] = {"/health", "/version", "/mlflow/server-info", "/metrics"};
@@ -180,11 +180,11 @@ void mt_dispatch(struct mt_request *req, struct mt_response *resp)
 	int64_t t0 = mt_mono_us();
 	enum mt_error rc = req->route ? MT_OK : mt_route_match(req, &err);
 	if (rc == MT_OK)
+		rc = artifacts_only_gate(req, &err);
+	if (rc == MT_OK)
 		rc = parse_args(req, &err);
 	if (rc == MT_OK)
 		rc = acl_authorize(req, &err);
-	if (rc == MT_OK)
-		rc = artifacts_only_gate(req, &err);
 	if (rc == MT_OK) {
 		if (req->route->handler == NULL)
 			rc = mt_fail(&err, MT_NOT_IMPLEMENTED, "The endpoint %.200s is not implemented by this mltrackd",
@@ -212,11 +212,11 @@ bool mt_dispatch_stream_begin(struct mt_request *req, struct mt_response *resp)
 	mt_err_init(&err);
 	enum mt_error rc = req->route ? MT_OK : mt_route_match(req, &err);
 	if (rc == MT_OK)
+		rc = artifacts_only_gate(req, &err);
+	if (rc == MT_OK)
 		rc = parse_args(req, &err);
 	if (rc == MT_OK)
 		rc = acl_authorize(req, &err); /* before a single byte is written */
-	if (rc == MT_OK)
-		rc = artifacts_only_gate(req, &err);
 	if (rc == MT_OK)
 		rc = api_stream_begin(req, &err);
 	if (rc == MT_OK)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mltrackd/arena.h"
+#include "mltrackd/entities.h"
 #include "mltrackd/metrics.h"
 #include "mltrackd/store.h"
 #include "mltrackd/util.h"
@@ -143,6 +144,35 @@ char *db_col_text(struct arena *a, sqlite3_stmt *st, int i)
 	if (t == NULL)
 		return NULL;
 	return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+enum mt_error db_read_kv(struct store_conn *c, struct arena *a, const char *sql, int64_t pk, struct mt_tag **out,
+                         size_t *n, struct mt_err *err)
+{
+	sqlite3_stmt *st = db_stmt(c, sql, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, pk);
+	size_t cap = 0, cnt = 0;
+	struct mt_tag *v = NULL;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct mt_tag *nv = arena_alloc(a, ncap * sizeof *nv);
+			if (cnt)
+				memcpy(nv, v, cnt * sizeof *v);
+			v = nv;
+			cap = ncap;
+		}
+		v[cnt].key = db_col_text(a, st, 0);
+		v[cnt].value = db_col_text(a, st, 1);
+		cnt++;
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = cnt;
+	return rc == SQLITE_DONE ? MT_OK : db_fail(c, err, rc);
 }
 
 struct store_conn *db_conn_open(const char *path, bool writer, struct mt_err *err)

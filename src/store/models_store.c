@@ -75,35 +75,6 @@ static enum mt_error model_pk(struct store_conn *c, const char *id, bool allow_d
 	return ok ? MT_OK : not_found(err, id);
 }
 
-static enum mt_error read_kv(struct store_conn *c, struct arena *a, const char *sql, int64_t pk, struct mt_tag **out,
-                             size_t *n, struct mt_err *err)
-{
-	sqlite3_stmt *st = db_stmt(c, sql, err);
-	if (!st)
-		return err->code;
-	sqlite3_bind_int64(st, 1, pk);
-	size_t cap = 0, cnt = 0;
-	struct mt_tag *v = NULL;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct mt_tag *nv = arena_alloc(a, ncap * sizeof *nv);
-			if (cnt)
-				memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap = ncap;
-		}
-		v[cnt].key = db_col_text(a, st, 0);
-		v[cnt].value = db_col_text(a, st, 1);
-		cnt++;
-	}
-	sqlite3_reset(st);
-	*out = v;
-	*n = cnt;
-	return rc == SQLITE_DONE ? MT_OK : db_fail(c, err, rc);
-}
-
 enum mt_error models_load(struct store_conn *c, struct arena *a, int64_t pk, struct mt_logged_model *m,
                           struct mt_err *err)
 {
@@ -129,8 +100,8 @@ enum mt_error models_load(struct store_conn *c, struct arena *a, int64_t pk, str
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? mt_fail(err, MT_INTERNAL_ERROR, "logged model vanished") : db_fail(c, err, rc);
-	if (read_kv(c, a, SQL_PARAMS, pk, &m->params, &m->n_params, err) != MT_OK ||
-	    read_kv(c, a, SQL_TAGS, pk, &m->tags, &m->n_tags, err) != MT_OK)
+	if (db_read_kv(c, a, SQL_PARAMS, pk, &m->params, &m->n_params, err) != MT_OK ||
+	    db_read_kv(c, a, SQL_TAGS, pk, &m->tags, &m->n_tags, err) != MT_OK)
 		return err->code;
 	st = db_stmt(c, SQL_METRICS, err);
 	if (!st)

@@ -82,37 +82,6 @@ static void read_info(struct arena *a, sqlite3_stmt *st, struct mt_run_info *i)
 	i->lifecycle_stage = db_col_text(a, st, 9);
 }
 
-static enum mt_error read_kv(struct store_conn *c, struct arena *a, const char *sql, int64_t pk, struct mt_tag **out,
-                             size_t *n, struct mt_err *err)
-{
-	sqlite3_stmt *st = db_stmt(c, sql, err);
-	if (!st)
-		return err->code;
-	sqlite3_bind_int64(st, 1, pk);
-	size_t cap = 0, cnt = 0;
-	struct mt_tag *v = NULL;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct mt_tag *nv = arena_alloc(a, ncap * sizeof *nv);
-			if (cnt)
-				memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap = ncap;
-		}
-		v[cnt].key = db_col_text(a, st, 0);
-		v[cnt].value = db_col_text(a, st, 1);
-		cnt++;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(c, err, rc);
-	*out = v;
-	*n = cnt;
-	return MT_OK;
-}
-
 static enum mt_error read_latest(struct store_conn *c, struct arena *a, struct mt_run *r, struct mt_err *err)
 {
 	sqlite3_stmt *st = db_stmt(c, SQL_RUN_METRICS, err);
@@ -234,8 +203,8 @@ static enum mt_error read_io(struct store_conn *c, struct arena *a, struct mt_ru
 static enum mt_error load_data(struct store_conn *c, struct arena *a, struct mt_run *r, struct mt_err *err)
 {
 	if (read_latest(c, a, r, err) != MT_OK ||
-	    read_kv(c, a, SQL_RUN_PARAMS, r->info.run_pk, &r->params, &r->n_params, err) != MT_OK ||
-	    read_kv(c, a, SQL_RUN_TAGS, r->info.run_pk, &r->tags, &r->n_tags, err) != MT_OK ||
+	    db_read_kv(c, a, SQL_RUN_PARAMS, r->info.run_pk, &r->params, &r->n_params, err) != MT_OK ||
+	    db_read_kv(c, a, SQL_RUN_TAGS, r->info.run_pk, &r->tags, &r->n_tags, err) != MT_OK ||
 	    read_io(c, a, r, err) != MT_OK)
 		return err->code;
 	return MT_OK;

@@ -45,6 +45,11 @@ void db_bind_text(sqlite3_stmt *st, int i, const char *s);
 struct arena;
 char *db_col_text(struct arena *a, sqlite3_stmt *st, int i);
 
+/* Runs sql (bound ?1 = pk) and collects its (key, value) rows into the arena. */
+struct mt_tag;
+enum mt_error db_read_kv(struct store_conn *c, struct arena *a, const char *sql, int64_t pk, struct mt_tag **out,
+                         size_t *n, struct mt_err *err);
+
 /* A full logged model (info, params, tags, metrics) by internal key (models_store.c). */
 struct mt_logged_model;
 enum mt_error models_load(struct store_conn *c, struct arena *a, int64_t pk, struct mt_logged_model *m,

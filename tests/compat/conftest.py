@@ -90,8 +90,10 @@ class Server:
 
     def start(self, timeout=90):
         self.log = open(self.log_path, "ab")
+        # Its own process group: the reference's `mlflow server` forks uvicorn and job workers, which must go
+        # with it (a kill -9 of the parent alone would orphan them).
         self.proc = subprocess.Popen(self.command(), cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=self.env())
+                                     env=self.env(), start_new_session=True)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -112,8 +114,37 @@ class Server:
         except OSError:
             return ""
 
+    def _descendant_groups(self):
+        """Process groups of every descendant: the reference's job runner starts workers in a session of
+        their own, which a signal to our group would miss."""
+        parent = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                parent[int(entry)] = (int(fields[1]), int(fields[2]))  # ppid, pgid
+            except (OSError, IndexError, ValueError):
+                continue
+        groups, todo = {self.proc.pid}, [self.proc.pid]
+        while todo:
+            p = todo.pop()
+            for child, (ppid, pgid) in parent.items():
+                if ppid == p:
+                    groups.add(pgid)
+                    todo.append(child)
+        return groups
+
+    def _signal_group(self, sig, groups=None):
+        for g in groups or {self.proc.pid}:
+            try:
+                os.killpg(g, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+
     def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
+        self._signal_group(signal.SIGKILL, self._descendant_groups())
         self.proc.wait()
         self.log.close()
 
@@ -125,6 +156,7 @@ class Server:
         """SIGTERM, then check the exit was clean and sanitizers said nothing."""
         if self.proc is None:
             return None
+        groups = self._descendant_groups() if self.kind == "reference" else None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -132,6 +164,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.kind == "reference":
+            self._signal_group(signal.SIGKILL, groups)  # whatever the reference left behind
         self.log.close()
         rc = self.proc.returncode
         self.proc = None

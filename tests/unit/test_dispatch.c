@@ -158,6 +158,35 @@ START_TEST(prometheus_metrics_count_requests)
 }
 END_TEST
 
+START_TEST(artifacts_only_serves_only_artifacts)
+{
+	fx.cfg.artifacts_only = true;
+	struct fx_response *r = fx_call(&fx, MT_GET, "/api/2.0/mlflow/experiments/get?experiment_id=0", NULL);
+	ck_assert_int_eq(r->status, 503);
+	ck_assert_ptr_nonnull(strstr(r->body, "--artifacts-only"));
+	r = fx_call(&fx, MT_GET, "/api/2.0/mlflow-artifacts/artifacts?path=0", NULL);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_int_eq(fx_call(&fx, MT_GET, "/health", NULL)->status, 200);
+	fx.cfg.artifacts_only = false;
+}
+END_TEST
+
+START_TEST(artifact_location_allow_list)
+{
+	struct fx_response *r = fx_call(&fx, MT_POST, "/api/2.0/mlflow/experiments/create",
+	                                "{\"name\":\"x1\",\"artifact_location\":\"bogus://host/x\"}");
+	ck_assert_int_eq(r->status, 400);
+	r = fx_call(&fx, MT_POST, "/api/2.0/mlflow/experiments/create",
+	            "{\"name\":\"x2\",\"artifact_location\":\"s3://bucket/../other\"}");
+	ck_assert_int_eq(r->status, 400);
+	r = fx_call(&fx, MT_POST, "/api/2.0/mlflow/experiments/create",
+	            "{\"name\":\"x3\",\"artifact_location\":\"s3://bucket/models\"}");
+	ck_assert_int_eq(r->status, 200);
+	r = fx_call(&fx, MT_POST, "/api/2.0/mlflow/experiments/create", "{\"name\":\"x4\",\"artifact_location\":\"/data/arts\"}");
+	ck_assert_int_eq(r->status, 200);
+}
+END_TEST
+
 Suite *dispatch_suite(void)
 {
 	Suite *s = suite_create("dispatch");
@@ -174,6 +203,8 @@ Suite *dispatch_suite(void)
 	tcase_add_test(tc, experiment_create_get_roundtrip);
 	tcase_add_test(tc, oversized_body_is_refused_before_parsing);
 	tcase_add_test(tc, prometheus_metrics_count_requests);
+	tcase_add_test(tc, artifacts_only_serves_only_artifacts);
+	tcase_add_test(tc, artifact_location_allow_list);
 	suite_add_tcase(s, tc);
 	return s;
 }
