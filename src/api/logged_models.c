@@ -223,6 +223,12 @@ MT_HANDLER(api_logged_models_search)
 	    search_parse_filter(req->arena, SEARCH_LOGGED_MODELS, filter, &f, err) != MT_OK ||
 	    api_page_token_decode(token, &q.offset, err) != MT_OK)
 		return err->code;
+	const cJSON *datasets;
+	if (json_get_array(req->args, "datasets", false, &datasets, err) != MT_OK)
+		return err->code;
+	if (datasets && cJSON_GetArraySize(datasets) > 0)
+		/* Restricting metric filters to a dataset is not implemented yet: refuse rather than answer unfiltered. */
+		return mt_fail(err, MT_NOT_IMPLEMENTED, "Searching logged models by 'datasets' is not supported by this mltrackd yet");
 	if (!has_max || max_results <= 0)
 		max_results = LOGGED_MODELS_DEFAULT_MAX_RESULTS;
 	if (max_results > 50000)
