@@ -21,13 +21,7 @@ static const char SQL_TAG_UPSERT[] =
 #define RUN_COLUMNS \
 	"SELECT run_pk, run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri," \
 	" lifecycle_stage FROM runs"
-static const char SQL_RUN_BY_UUID[] = RUN_COLUMNS " WHERE run_uuid = ?1";
-static const char SQL_RUN_BY_PK[] = RUN_COLUMNS " WHERE run_pk = ?1";
-static const char SQL_RUN_METRICS[] =
-	"SELECT k.key, s.latest_value, s.latest_timestamp, s.latest_step, s.latest_is_nan FROM metric_series s"
-	" JOIN metric_keys k ON k.key_id = s.key_id WHERE s.run_pk = ?1 ORDER BY k.key";
-static const char SQL_RUN_PARAMS[] = "SELECT key, value FROM params WHERE run_pk = ?1 ORDER BY key";
-static const char SQL_RUN_TAGS[] = "SELECT key, value FROM run_tags WHERE run_pk = ?1 ORDER BY key";
+static const char SQL_RUN_PK_BY_UUID[] = "SELECT run_pk FROM runs WHERE run_uuid = ?1";
 static const char SQL_RUN_STATE[] = "SELECT run_pk, lifecycle_stage FROM runs WHERE run_uuid = ?1";
 static const char SQL_RUN_UPDATE[] =
 	"UPDATE runs SET status = COALESCE(?2, status), end_time = CASE WHEN ?3 THEN ?4 ELSE end_time END,"
@@ -82,151 +76,271 @@ static void read_info(struct arena *a, sqlite3_stmt *st, struct mt_run_info *i)
 	i->lifecycle_stage = db_col_text(a, st, 9);
 }
 
-static enum mt_error read_latest(struct store_conn *c, struct arena *a, struct mt_run *r, struct mt_err *err)
+/* ---- loading full runs: one query per kind of data for any number of runs ---- */
+
+/* Every batch query takes ?1 = a JSON array of run keys. */
+#define IN_BATCH " IN (SELECT value FROM json_each(?1))"
+static const char SQL_LOAD_INFO[] = RUN_COLUMNS " WHERE run_pk" IN_BATCH;
+static const char SQL_LOAD_METRICS[] =
+	"SELECT s.run_pk, k.key, s.latest_value, s.latest_timestamp, s.latest_step, s.latest_is_nan FROM metric_series s"
+	" JOIN metric_keys k ON k.key_id = s.key_id WHERE s.run_pk" IN_BATCH " ORDER BY s.run_pk, k.key";
+static const char SQL_LOAD_PARAMS[] = "SELECT run_pk, key, value FROM params WHERE run_pk" IN_BATCH " ORDER BY run_pk, key";
+static const char SQL_LOAD_TAGS[] = "SELECT run_pk, key, value FROM run_tags WHERE run_pk" IN_BATCH " ORDER BY run_pk, key";
+static const char SQL_LOAD_DATASETS[] =
+	"SELECT i.run_pk, d.dataset_pk, d.name, d.digest, d.source_type, d.source, d.schema, d.profile"
+	" FROM run_dataset_inputs i JOIN datasets d ON d.dataset_pk = i.dataset_pk WHERE i.run_pk" IN_BATCH
+	" ORDER BY i.run_pk, d.dataset_pk";
+static const char SQL_LOAD_DATASET_TAGS[] =
+	"SELECT run_pk, dataset_pk, key, value FROM run_dataset_input_tags WHERE run_pk" IN_BATCH
+	" ORDER BY run_pk, dataset_pk, key";
+static const char SQL_LOAD_MODEL_IO[] =
+	"SELECT run_pk, direction, model_id, step FROM run_model_io WHERE run_pk" IN_BATCH
+	" ORDER BY run_pk, direction, model_id";
+
+/* Where each run's rows go while loading: its slot in the caller's array and the capacities grown so far. */
+struct load_slot {
+	int64_t pk;
+	struct mt_run *run;
+	int64_t *dataset_pks; /* parallel to run->dataset_inputs */
+	size_t cap_m, cap_p, cap_t, cap_d, cap_mi, cap_mo;
+};
+
+struct loader {
+	struct store_conn *c;
+	struct arena *a;
+	struct load_slot *slots; /* sorted by pk */
+	size_t n;
+	const char *pks_json;
+};
+
+static int slot_cmp(const void *x, const void *y)
 {
-	sqlite3_stmt *st = db_stmt(c, SQL_RUN_METRICS, err);
+	int64_t a = ((const struct load_slot *)x)->pk, b = ((const struct load_slot *)y)->pk;
+	return a < b ? -1 : a > b;
+}
+
+static struct load_slot *slot_of(struct loader *l, int64_t pk)
+{
+	struct load_slot key = {.pk = pk};
+	return bsearch(&key, l->slots, l->n, sizeof *l->slots, slot_cmp);
+}
+
+/* Makes room for one more element in an arena-backed array of n elements with capacity *cap. */
+static void *grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	size_t ncap = *cap ? *cap * 2 : 4;
+	void *nv = arena_alloc(a, ncap * size);
+	if (n)
+		memcpy(nv, v, n * size);
+	*cap = ncap;
+	return nv;
+}
+
+/* Prepares one batch query bound to the run keys; NULL on failure. */
+static sqlite3_stmt *batch_stmt(struct loader *l, const char *sql, struct mt_err *err)
+{
+	sqlite3_stmt *st = db_stmt(l->c, sql, err);
+	if (st)
+		sqlite3_bind_text(st, 1, l->pks_json, -1, SQLITE_STATIC);
+	return st;
+}
+
+static enum mt_error finish(struct loader *l, sqlite3_stmt *st, int rc, struct mt_err *err)
+{
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MT_OK : db_fail(l->c, err, rc);
+}
+
+static enum mt_error load_infos(struct loader *l, size_t *found, struct mt_err *err)
+{
+	sqlite3_stmt *st = batch_stmt(l, SQL_LOAD_INFO, err);
 	if (!st)
 		return err->code;
-	sqlite3_bind_int64(st, 1, r->info.run_pk);
-	size_t cap = 0;
 	int rc;
-	r->metrics = NULL;
-	r->n_metrics = 0;
+	*found = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (r->n_metrics == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct mt_metric *nv = arena_alloc(a, ncap * sizeof *nv);
-			if (r->n_metrics)
-				memcpy(nv, r->metrics, r->n_metrics * sizeof *nv);
-			r->metrics = nv;
-			cap = ncap;
+		struct load_slot *s = slot_of(l, sqlite3_column_int64(st, 0));
+		if (s && s->run->info.run_id == NULL) {
+			read_info(l->a, st, &s->run->info);
+			(*found)++;
 		}
+	}
+	return finish(l, st, rc, err);
+}
+
+static enum mt_error load_metrics(struct loader *l, struct mt_err *err)
+{
+	sqlite3_stmt *st = batch_stmt(l, SQL_LOAD_METRICS, err);
+	if (!st)
+		return err->code;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct load_slot *s = slot_of(l, sqlite3_column_int64(st, 0));
+		if (!s)
+			continue;
+		struct mt_run *r = s->run;
+		r->metrics = grow(l->a, r->metrics, r->n_metrics, &s->cap_m, sizeof *r->metrics);
 		struct mt_metric *m = &r->metrics[r->n_metrics++];
 		memset(m, 0, sizeof *m);
-		m->key = db_col_text(a, st, 0);
-		m->value = sqlite3_column_int(st, 4) ? NAN : sqlite3_column_double(st, 1);
-		m->timestamp = sqlite3_column_int64(st, 2);
-		m->step = sqlite3_column_int64(st, 3);
+		m->key = db_col_text(l->a, st, 1);
+		m->value = sqlite3_column_int(st, 5) ? NAN : sqlite3_column_double(st, 2);
+		m->timestamp = sqlite3_column_int64(st, 3);
+		m->step = sqlite3_column_int64(st, 4);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? MT_OK : db_fail(c, err, rc);
+	return finish(l, st, rc, err);
 }
 
-static const char SQL_RUN_DATASETS[] =
-	"SELECT d.dataset_pk, d.name, d.digest, d.source_type, d.source, d.schema, d.profile FROM run_dataset_inputs i"
-	" JOIN datasets d ON d.dataset_pk = i.dataset_pk WHERE i.run_pk = ?1 ORDER BY d.dataset_pk";
-static const char SQL_RUN_DATASET_TAGS[] =
-	"SELECT key, value FROM run_dataset_input_tags WHERE run_pk = ?1 AND dataset_pk = ?2 ORDER BY key";
-static const char SQL_RUN_MODEL_IO[] =
-	"SELECT direction, model_id, step FROM run_model_io WHERE run_pk = ?1 ORDER BY direction, model_id";
-
-/* Dataset inputs (with their tags) and model inputs/outputs of a run. */
-static enum mt_error read_io(struct store_conn *c, struct arena *a, struct mt_run *r, struct mt_err *err)
+static enum mt_error load_kv(struct loader *l, const char *sql, bool params, struct mt_err *err)
 {
-	sqlite3_stmt *st = db_stmt(c, SQL_RUN_DATASETS, err);
+	sqlite3_stmt *st = batch_stmt(l, sql, err);
 	if (!st)
 		return err->code;
-	sqlite3_bind_int64(st, 1, r->info.run_pk);
-	size_t cap = 0;
-	int64_t *pks = NULL;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (r->n_dataset_inputs == cap) {
-			size_t ncap = cap ? cap * 2 : 4;
-			struct mt_dataset_input *nv = arena_calloc(a, ncap * sizeof *nv);
-			int64_t *np = arena_alloc(a, ncap * sizeof *np);
-			if (cap) {
-				memcpy(nv, r->dataset_inputs, cap * sizeof *nv);
-				memcpy(np, pks, cap * sizeof *np);
-			}
-			r->dataset_inputs = nv;
-			pks = np;
-			cap = ncap;
-		}
-		struct mt_dataset_input *d = &r->dataset_inputs[r->n_dataset_inputs];
-		pks[r->n_dataset_inputs++] = sqlite3_column_int64(st, 0);
-		d->dataset.name = db_col_text(a, st, 1);
-		d->dataset.digest = db_col_text(a, st, 2);
-		d->dataset.source_type = db_col_text(a, st, 3);
-		d->dataset.source = db_col_text(a, st, 4);
-		d->dataset.schema = db_col_text(a, st, 5);
-		d->dataset.profile = db_col_text(a, st, 6);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(c, err, rc);
-	for (size_t i = 0; i < r->n_dataset_inputs; i++) {
-		st = db_stmt(c, SQL_RUN_DATASET_TAGS, err);
-		if (!st)
-			return err->code;
-		sqlite3_bind_int64(st, 1, r->info.run_pk);
-		sqlite3_bind_int64(st, 2, pks[i]);
-		struct mt_dataset_input *d = &r->dataset_inputs[i];
-		size_t tcap = 0;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (d->n_tags == tcap) {
-				size_t ncap = tcap ? tcap * 2 : 4;
-				struct mt_tag *nv = arena_alloc(a, ncap * sizeof *nv);
-				if (tcap)
-					memcpy(nv, d->tags, tcap * sizeof *nv);
-				d->tags = nv;
-				tcap = ncap;
-			}
-			d->tags[d->n_tags].key = db_col_text(a, st, 0);
-			d->tags[d->n_tags].value = db_col_text(a, st, 1);
-			d->n_tags++;
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return db_fail(c, err, rc);
-	}
-	st = db_stmt(c, SQL_RUN_MODEL_IO, err);
-	if (!st)
-		return err->code;
-	sqlite3_bind_int64(st, 1, r->info.run_pk);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		bool out = strcmp((const char *)sqlite3_column_text(st, 0), "output") == 0;
-		struct mt_model_io **v = out ? &r->model_outputs : &r->model_inputs;
-		size_t *n = out ? &r->n_model_outputs : &r->n_model_inputs;
-		struct mt_model_io *nv = arena_alloc(a, (*n + 1) * sizeof *nv);
-		if (*n)
-			memcpy(nv, *v, *n * sizeof *nv);
-		nv[*n].model_id = db_col_text(a, st, 1);
-		nv[*n].step = sqlite3_column_int64(st, 2);
-		*v = nv;
+		struct load_slot *s = slot_of(l, sqlite3_column_int64(st, 0));
+		if (!s)
+			continue;
+		struct mt_tag **v = params ? &s->run->params : &s->run->tags;
+		size_t *n = params ? &s->run->n_params : &s->run->n_tags;
+		*v = grow(l->a, *v, *n, params ? &s->cap_p : &s->cap_t, sizeof **v);
+		(*v)[*n].key = db_col_text(l->a, st, 1);
+		(*v)[*n].value = db_col_text(l->a, st, 2);
 		(*n)++;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? MT_OK : db_fail(c, err, rc);
+	return finish(l, st, rc, err);
 }
 
-static enum mt_error load_data(struct store_conn *c, struct arena *a, struct mt_run *r, struct mt_err *err)
+/* Dataset inputs with their tags, and model inputs/outputs. */
+static enum mt_error load_io(struct loader *l, struct mt_err *err)
 {
-	if (read_latest(c, a, r, err) != MT_OK ||
-	    db_read_kv(c, a, SQL_RUN_PARAMS, r->info.run_pk, &r->params, &r->n_params, err) != MT_OK ||
-	    db_read_kv(c, a, SQL_RUN_TAGS, r->info.run_pk, &r->tags, &r->n_tags, err) != MT_OK ||
-	    read_io(c, a, r, err) != MT_OK)
+	sqlite3_stmt *st = batch_stmt(l, SQL_LOAD_DATASETS, err);
+	if (!st)
 		return err->code;
-	return MT_OK;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct load_slot *s = slot_of(l, sqlite3_column_int64(st, 0));
+		if (!s)
+			continue;
+		struct mt_run *r = s->run;
+		size_t cap = s->cap_d;
+		r->dataset_inputs = grow(l->a, r->dataset_inputs, r->n_dataset_inputs, &s->cap_d, sizeof *r->dataset_inputs);
+		s->dataset_pks = grow(l->a, s->dataset_pks, r->n_dataset_inputs, &cap, sizeof *s->dataset_pks);
+		struct mt_dataset_input *d = &r->dataset_inputs[r->n_dataset_inputs];
+		memset(d, 0, sizeof *d);
+		s->dataset_pks[r->n_dataset_inputs++] = sqlite3_column_int64(st, 1);
+		d->dataset.name = db_col_text(l->a, st, 2);
+		d->dataset.digest = db_col_text(l->a, st, 3);
+		d->dataset.source_type = db_col_text(l->a, st, 4);
+		d->dataset.source = db_col_text(l->a, st, 5);
+		d->dataset.schema = db_col_text(l->a, st, 6);
+		d->dataset.profile = db_col_text(l->a, st, 7);
+	}
+	if (finish(l, st, rc, err) != MT_OK)
+		return err->code;
+	st = batch_stmt(l, SQL_LOAD_DATASET_TAGS, err);
+	if (!st)
+		return err->code;
+	/* rows come grouped by (run, dataset): remember the current group's input and its tag capacity */
+	struct mt_dataset_input *cur = NULL;
+	int64_t cur_run = -1, cur_ds = -1;
+	size_t tcap = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t rpk = sqlite3_column_int64(st, 0), dpk = sqlite3_column_int64(st, 1);
+		if (rpk != cur_run || dpk != cur_ds) {
+			cur_run = rpk;
+			cur_ds = dpk;
+			cur = NULL;
+			tcap = 0;
+			struct load_slot *s = slot_of(l, rpk);
+			for (size_t i = 0; s && i < s->run->n_dataset_inputs; i++)
+				if (s->dataset_pks[i] == dpk)
+					cur = &s->run->dataset_inputs[i];
+		}
+		if (!cur)
+			continue;
+		cur->tags = grow(l->a, cur->tags, cur->n_tags, &tcap, sizeof *cur->tags);
+		cur->tags[cur->n_tags].key = db_col_text(l->a, st, 2);
+		cur->tags[cur->n_tags].value = db_col_text(l->a, st, 3);
+		cur->n_tags++;
+	}
+	if (finish(l, st, rc, err) != MT_OK)
+		return err->code;
+	st = batch_stmt(l, SQL_LOAD_MODEL_IO, err);
+	if (!st)
+		return err->code;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct load_slot *s = slot_of(l, sqlite3_column_int64(st, 0));
+		if (!s)
+			continue;
+		bool out = strcmp((const char *)sqlite3_column_text(st, 1), "output") == 0;
+		struct mt_model_io **v = out ? &s->run->model_outputs : &s->run->model_inputs;
+		size_t *n = out ? &s->run->n_model_outputs : &s->run->n_model_inputs;
+		*v = grow(l->a, *v, *n, out ? &s->cap_mo : &s->cap_mi, sizeof **v);
+		(*v)[*n].model_id = db_col_text(l->a, st, 2);
+		(*v)[*n].step = sqlite3_column_int64(st, 3);
+		(*n)++;
+	}
+	return finish(l, st, rc, err);
+}
+
+/* Loads runs by key into out[i] (same order as pks). A key with no run -> RESOURCE_DOES_NOT_EXIST.
+ * Seven queries whatever n is. */
+static enum mt_error load_runs(struct store_conn *c, struct arena *a, const int64_t *pks, size_t n,
+                               struct mt_run *out, struct mt_err *err)
+{
+	if (n == 0)
+		return MT_OK;
+	struct buf json;
+	buf_init(&json, 64u * 1024 * 1024);
+	buf_putc(&json, '[');
+	struct load_slot *slots = xcalloc(n, sizeof *slots);
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		slots[i].pk = pks[i];
+		slots[i].run = &out[i];
+		buf_printf(&json, "%s%lld", i ? "," : "", (long long)pks[i]);
+	}
+	buf_putc(&json, ']');
+	qsort(slots, n, sizeof *slots, slot_cmp);
+	size_t distinct = 0;
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || slots[i].pk != slots[i - 1].pk)
+			slots[distinct++] = slots[i];
+	struct loader l = {c, a, slots, distinct, json.data};
+	size_t found = 0;
+	enum mt_error rc = MT_OK;
+	if (load_infos(&l, &found, err) != MT_OK || load_metrics(&l, err) != MT_OK ||
+	    load_kv(&l, SQL_LOAD_PARAMS, true, err) != MT_OK || load_kv(&l, SQL_LOAD_TAGS, false, err) != MT_OK ||
+	    load_io(&l, err) != MT_OK)
+		rc = err->code;
+	else if (found != distinct)
+		rc = mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST, "Run not found");
+	/* a key given twice shares its slot: copy the loaded run to the other positions */
+	for (size_t i = 0; rc == MT_OK && i < n; i++)
+		if (out[i].info.run_id == NULL)
+			out[i] = *slot_of(&l, pks[i])->run;
+	free(slots);
+	buf_free(&json);
+	return rc;
 }
 
 static enum mt_error get_run(struct store_conn *c, struct arena *a, const char *run_id, struct mt_run *out,
                              struct mt_err *err)
 {
-	sqlite3_stmt *st = db_stmt(c, SQL_RUN_BY_UUID, err);
+	sqlite3_stmt *st = db_stmt(c, SQL_RUN_PK_BY_UUID, err);
 	if (!st)
 		return err->code;
 	db_bind_text(st, 1, run_id);
 	int rc = sqlite3_step(st);
-	memset(out, 0, sizeof *out);
-	if (rc == SQLITE_ROW)
-		read_info(a, st, &out->info);
+	int64_t pk = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return run_not_found(err, run_id);
 	if (rc != SQLITE_ROW)
 		return db_fail(c, err, rc);
-	return load_data(c, a, out, err);
+	return load_runs(c, a, &pk, 1, out, err);
 }
 
 enum mt_error store_run_get(struct store *s, struct arena *a, const char *run_id, struct mt_run *out,
@@ -238,24 +352,7 @@ enum mt_error store_run_get(struct store *s, struct arena *a, const char *run_id
 enum mt_error store_runs_load(struct store *s, struct arena *a, const int64_t *pks, size_t n, struct mt_run *out,
                               struct mt_err *err)
 {
-	struct store_conn *c = store_reader(s);
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = db_stmt(c, SQL_RUN_BY_PK, err);
-		if (!st)
-			return err->code;
-		sqlite3_bind_int64(st, 1, pks[i]);
-		int rc = sqlite3_step(st);
-		memset(&out[i], 0, sizeof out[i]);
-		if (rc == SQLITE_ROW)
-			read_info(a, st, &out[i].info);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW)
-			return rc == SQLITE_DONE ? mt_fail(err, MT_INTERNAL_ERROR, "run vanished during search")
-			                         : db_fail(c, err, rc);
-		if (load_data(c, a, &out[i], err) != MT_OK)
-			return err->code;
-	}
-	return MT_OK;
+	return load_runs(store_reader(s), a, pks, n, out, err);
 }
 
 /* ---- writes ---- */
