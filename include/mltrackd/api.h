@@ -51,6 +51,7 @@ MT_HANDLER(api_runs_log_metric);
 MT_HANDLER(api_runs_log_batch);
 MT_HANDLER(api_metrics_get_history);
 MT_HANDLER(api_metrics_get_history_bulk_interval);
+MT_HANDLER(api_metrics_get_history_bulk); /* ajax-only, as MLflow */
 
 /* ---- src/api/logged_models.c ---- */
 MT_HANDLER(api_logged_models_create);

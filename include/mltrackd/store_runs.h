@@ -45,13 +45,14 @@ enum mt_error store_run_log_batch(struct store *s, const char *run_id, const str
 /* Unknown key -> RESOURCE_DOES_NOT_EXIST. */
 enum mt_error store_run_delete_tag(struct store *s, const char *run_id, const char *key, struct mt_err *err);
 
-/* Points of one metric ordered by (timestamp, step, value) from offset; at most limit (then *more). */
+/* Points of one metric ordered by (timestamp, step, value) from offset; at most limit (then *more); limit < 0:
+ * all. An unknown run has no points (MLflow does not check the run here either). */
 enum mt_error store_metric_history(struct store *s, struct arena *a, const char *run_id, const char *key,
                                    int64_t offset, int64_t limit, struct mt_metric **out, size_t *n, bool *more,
                                    struct mt_err *err);
 /* At most max_results points of one metric of one run (optionally start_step <= step <= end_step), evenly
  * sampled over the points ordered by (step, timestamp, value) as MLflow's SQL store samples them: the first
- * point of each of max_results equal buckets, plus the last point. Unknown run -> RESOURCE_DOES_NOT_EXIST. */
+ * point of each of max_results equal buckets, plus the last point. An unknown run has no points (as MLflow). */
 enum mt_error store_metric_sampled(struct store *s, struct arena *a, const char *run_id, const char *key,
                                    bool has_range, int64_t start_step, int64_t end_step, int64_t max_results,
                                    struct mt_metric **out, size_t *n, struct mt_err *err);

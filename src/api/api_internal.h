@@ -21,6 +21,8 @@ enum mt_error api_read_tags(struct mt_request *req, const char *field, struct mt
 /* Run serialisers: RunInfo (as the value of the current slot) and Run {info, data, inputs, outputs}. */
 void api_write_run_info(struct jw *w, const struct mt_run_info *i);
 void api_write_run(struct jw *w, const struct mt_run *r);
+/* with_outputs = false leaves out "outputs" (MLflow's runs/create answer). */
+void api_write_run_opts(struct jw *w, const struct mt_run *r, bool with_outputs);
 void api_write_metric(struct jw *w, const struct mt_metric *m, bool with_run_id);
 
 /* Opaque offset page tokens. decode: NULL or "" -> 0; anything not produced by encode -> 400. */

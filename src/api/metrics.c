@@ -3,6 +3,7 @@
  * messages. A batch is validated whole before anything is written, and written in one writer job. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_internal.h"
@@ -17,8 +18,11 @@ static enum mt_error read_metric(const cJSON *obj, const char *path, struct mt_m
 #define FIELD(name) (snprintf(f, sizeof f, "%s%s%s", path, path[0] ? "." : "", name), f)
 	memset(m, 0, sizeof *m);
 	const cJSON *v = json_field(obj, "key");
-	if (v == NULL || !cJSON_IsString(v))
-		return v ? json_fail_type(err, FIELD("key"), v) : json_fail_missing(err, FIELD("key"));
+	/* log-metric's schema makes an empty key a missing one; inside a batch it fails the name rule */
+	if (v == NULL || (!path[0] && cJSON_IsString(v) && !v->valuestring[0]))
+		return json_fail_missing(err, FIELD("key"));
+	if (!cJSON_IsString(v))
+		return json_fail_type(err, FIELD("key"), v);
 	m->key = v->valuestring;
 	v = json_field(obj, "value");
 	if (v == NULL)
@@ -37,10 +41,19 @@ static enum mt_error read_metric(const cJSON *obj, const char *path, struct mt_m
 		mt_err_init(err);
 		return json_fail_type(err, FIELD("timestamp"), v);
 	}
-	if (m->timestamp < 0)
+	if (m->timestamp < 0) {
+		char num[40];
+		if (isnan(m->value))
+			snprintf(num, sizeof num, "nan");
+		else if (isinf(m->value))
+			snprintf(num, sizeof num, "%sinf", m->value < 0 ? "-" : "");
+		else
+			mt_format_double(num, sizeof num, m->value);
 		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
-		               "Invalid value %lld for parameter '%s' supplied: Timestamp must be a nonnegative long (64-bit integer) ",
-		               (long long)m->timestamp, FIELD("timestamp"));
+		               "Invalid value %lld for parameter '%s' supplied: metric '%.250s' (value=%s). Timestamp must be "
+		               "a nonnegative long (64-bit integer) ",
+		               (long long)m->timestamp, FIELD("timestamp"), m->key, num);
+	}
 	v = json_field(obj, "step");
 	if (v && json_get_i64(obj, "step", false, &m->step, NULL, err) != MT_OK) {
 		mt_err_init(err);
@@ -257,6 +270,79 @@ MT_HANDLER(api_metrics_get_history_bulk_interval)
 				api_write_metric(w, &per[r][k], true);
 		jw_arr_close(w);
 	}
+	http_reply_json_end(w);
+	return MT_OK;
+}
+
+#define MAX_RUNS_HISTORY_BULK 100
+#define MAX_HISTORY_BULK_RESULTS 25000
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The UI's older chart endpoint: the points of one metric for up to 100 runs, runs in id order, each in
+ * history order, at most max_results (25000) in all. Unknown runs contribute nothing. */
+MT_HANDLER(api_metrics_get_history_bulk)
+{
+	const cJSON *ids;
+	const char *key = NULL;
+	int64_t max_results = MAX_HISTORY_BULK_RESULTS;
+	if (json_get_array(req->args, "run_id", false, &ids, err) != MT_OK)
+		return err->code;
+	int n_ids = ids ? cJSON_GetArraySize(ids) : 0;
+	if (n_ids == 0)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "GetMetricHistoryBulk request must specify at least one run_id.");
+	if (n_ids > MAX_RUNS_HISTORY_BULK)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "GetMetricHistoryBulk request cannot specify more than %d run_ids. Received %d run_ids.",
+		               MAX_RUNS_HISTORY_BULK, n_ids);
+	const cJSON *k = json_field(req->args, "metric_key");
+	if (k == NULL)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "GetMetricHistoryBulk request must specify a metric_key.");
+	/* MLflow answers a mistyped max_results with an HTML 500; a proper 400 here */
+	if (json_get_str(req->args, "metric_key", false, &key, err) != MT_OK ||
+	    json_get_i64(req->args, "max_results", false, &max_results, NULL, err) != MT_OK)
+		return err->code;
+	if (max_results > MAX_HISTORY_BULK_RESULTS)
+		max_results = MAX_HISTORY_BULK_RESULTS;
+	const char **sorted = arena_alloc(req->arena, (size_t)n_ids * sizeof *sorted);
+	int n = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, ids)
+	{
+		if (!cJSON_IsString(it))
+			return json_fail_type(err, "run_id", it);
+		sorted[n++] = it->valuestring;
+	}
+	qsort(sorted, (size_t)n, sizeof *sorted, cmp_str);
+	/* MLflow's store takes LIMIT max_results (none when negative) and the handler then slices [:max_results],
+	 * so a negative value drops that many points from the end; reproduce both steps. */
+	int64_t limit = max_results < 0 ? -1 : max_results, total = 0;
+	struct mt_metric **per = arena_alloc(req->arena, (size_t)n * sizeof *per);
+	size_t *counts = arena_calloc(req->arena, (size_t)n * sizeof *counts);
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && strcmp(sorted[i], sorted[i - 1]) == 0)
+			continue; /* the store reads run_uuid IN (...): a repeated id counts once */
+		if (limit >= 0 && total >= limit)
+			break;
+		bool more;
+		if (store_metric_history(req->srv->store, req->arena, sorted[i], key, 0, limit < 0 ? -1 : limit - total,
+		                         &per[i], &counts[i], &more, err) != MT_OK)
+			return err->code;
+		total += (int64_t)counts[i];
+	}
+	int64_t keep = max_results < 0 ? (total + max_results > 0 ? total + max_results : 0) : total;
+	struct jw *w = http_reply_json(req, resp);
+	jw_key(w, "metrics");
+	jw_arr_open(w);
+	for (int i = 0; i < n && keep > 0; i++)
+		for (size_t j = 0; j < counts[i] && keep > 0; j++, keep--) {
+			per[i][j].run_id = sorted[i];
+			api_write_metric(w, &per[i][j], true);
+		}
+	jw_arr_close(w);
 	http_reply_json_end(w);
 	return MT_OK;
 }

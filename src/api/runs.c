@@ -45,7 +45,9 @@ void api_write_metric(struct jw *w, const struct mt_metric *m, bool with_run_id)
 	jw_obj_close(w);
 }
 
-void api_write_run(struct jw *w, const struct mt_run *r)
+void api_write_run(struct jw *w, const struct mt_run *r) { api_write_run_opts(w, r, true); }
+
+void api_write_run_opts(struct jw *w, const struct mt_run *r, bool with_outputs)
 {
 	jw_obj_open(w);
 	jw_key(w, "info");
@@ -95,6 +97,10 @@ void api_write_run(struct jw *w, const struct mt_run *r)
 		jw_arr_close(w);
 	}
 	jw_obj_close(w);
+	if (!with_outputs) {
+		jw_obj_close(w);
+		return;
+	}
 	jw_key(w, "outputs");
 	jw_obj_open(w);
 	if (r->n_model_outputs) {
@@ -186,12 +192,13 @@ MT_HANDLER(api_runs_create)
 		return err->code;
 	const char *tag_name = NULL;
 	for (size_t i = 0; i < n_tags; i++) {
-		char pk[48];
-		snprintf(pk, sizeof pk, "tags[%zu].key", i);
-		if (validate_tag(pk, &tags[i], req->arena, err) != MT_OK)
-			return err->code;
-		if (strcmp(tags[i].key, "mlflow.runName") == 0)
-			tag_name = tags[i].value;
+		/* MLflow's create_run stores its tags without the key-name and key-length checks set-tag applies
+		 * (a start_run(tags={"a*b": ...}) works against it), so only over-long values are cut here. */
+		struct mt_tag *t = &tags[i];
+		if (t->value && utf8_len(t->value) > MT_MAX_TAG_VAL_LENGTH)
+			t->value = arena_strndup(req->arena, t->value, utf8_prefix_bytes(t->value, MT_MAX_TAG_VAL_LENGTH));
+		if (strcmp(t->key, "mlflow.runName") == 0)
+			tag_name = t->value;
 	}
 	if (run_name && run_name[0] && tag_name && tag_name[0] && strcmp(run_name, tag_name) != 0)
 		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
@@ -207,7 +214,7 @@ MT_HANDLER(api_runs_create)
 		return err->code;
 	struct jw *w = http_reply_json(req, resp);
 	jw_key(w, "run");
-	api_write_run(w, &r);
+	api_write_run_opts(w, &r, false); /* MLflow's create answer has no "outputs" */
 	http_reply_json_end(w);
 	return MT_OK;
 }

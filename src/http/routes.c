@@ -49,7 +49,7 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/runs/log-batch", api_runs_log_batch, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{GET, "/mlflow/metrics/get-history", api_metrics_get_history, RES_RUN, "run_id", PERM_READ, ROUTE_V2},
 	{GET, "/mlflow/metrics/get-history-bulk-interval", api_metrics_get_history_bulk_interval, RES_RUN_LIST, "run_ids", PERM_READ, ROUTE_V2},
-	{GET, "/mlflow/metrics/get-history-bulk", NULL, RES_RUN_LIST, "run_id", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
+	{GET, "/mlflow/metrics/get-history-bulk", api_metrics_get_history_bulk, RES_RUN_LIST, "run_id", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
 
 	/* ---- search ---- */
 	{POST, "/mlflow/runs/search", api_runs_search, RES_EXPERIMENT_LIST, "experiment_ids", PERM_AUTHENTICATED, ROUTE_V2},

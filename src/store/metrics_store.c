@@ -12,7 +12,7 @@ static const char SQL_SERIES[] =
 	"SELECT s.series_id FROM metric_series s JOIN metric_keys k ON k.key_id = s.key_id"
 	" WHERE s.run_pk = ?1 AND k.key = ?2";
 static const char SQL_HISTORY[] =
-	"SELECT timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest FROM metrics"
+	"SELECT timestamp, step, value, is_nan FROM metrics"
 	" WHERE series_id = ?1 ORDER BY timestamp, step, value, is_nan LIMIT ?2 OFFSET ?3";
 static const char SQL_COUNT_RANGE[] =
 	"SELECT COUNT(*) FROM metrics WHERE series_id = ?1 AND step BETWEEN ?2 AND ?3";
@@ -20,7 +20,7 @@ static const char SQL_BY_STEP[] =
 	"SELECT timestamp, step, value, is_nan FROM metrics WHERE series_id = ?1 AND step BETWEEN ?2 AND ?3"
 	" ORDER BY step, timestamp, value, is_nan";
 
-/* The series of (run, key): *series = -1 when the metric was never logged. */
+/* The series of (run, key): *series = -1 when the run is unknown or the metric was never logged. */
 static enum mt_error find_series(struct store_conn *c, const char *run_id, const char *key, int64_t *series,
                                  struct mt_err *err)
 {
@@ -31,8 +31,9 @@ static enum mt_error find_series(struct store_conn *c, const char *run_id, const
 	int rc = sqlite3_step(st);
 	int64_t pk = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 	sqlite3_reset(st);
+	*series = -1;
 	if (rc == SQLITE_DONE)
-		return mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST, "Run with id=%.100s not found", run_id);
+		return MT_OK; /* MLflow's history reads do not check the run: an unknown one has no points */
 	if (rc != SQLITE_ROW)
 		return db_fail(c, err, rc);
 	st = db_stmt(c, SQL_SERIES, err);
@@ -46,18 +47,13 @@ static enum mt_error find_series(struct store_conn *c, const char *run_id, const
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MT_OK : db_fail(c, err, rc);
 }
 
-static void read_point(struct arena *a, sqlite3_stmt *st, const char *key, struct mt_metric *m, bool extra)
+static void read_point(sqlite3_stmt *st, const char *key, struct mt_metric *m)
 {
 	memset(m, 0, sizeof *m);
 	m->key = key;
 	m->timestamp = sqlite3_column_int64(st, 0);
 	m->step = sqlite3_column_int64(st, 1);
 	m->value = sqlite3_column_int(st, 3) ? NAN : sqlite3_column_double(st, 2);
-	if (extra) {
-		m->model_id = db_col_text(a, st, 4);
-		m->dataset_name = db_col_text(a, st, 5);
-		m->dataset_digest = db_col_text(a, st, 6);
-	}
 }
 
 enum mt_error store_metric_history(struct store *s, struct arena *a, const char *run_id, const char *key,
@@ -96,7 +92,9 @@ enum mt_error store_metric_history(struct store *s, struct arena *a, const char 
 			v = nv;
 			cap = ncap;
 		}
-		read_point(a, st, k, &v[cnt++], true);
+		/* model_id and the dataset stay in the store (logged models read them); MLflow's SQL store
+		 * never answers them in a run's history, so neither do we */
+		read_point(st, k, &v[cnt++]);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -152,12 +150,12 @@ enum mt_error store_metric_sampled(struct store *s, struct arena *a, const char 
 	struct mt_metric last;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (idx == next && bucket < k) {
-			read_point(a, st, kk, &v[cnt++], false);
+			read_point(st, kk, &v[cnt++]);
 			bucket++;
 			next = bucket * q + (bucket < r ? bucket : r);
 		}
 		if (idx == total - 1)
-			read_point(a, st, kk, &last, false);
+			read_point(st, kk, &last);
 		idx++;
 	}
 	sqlite3_reset(st);

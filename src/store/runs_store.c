@@ -31,6 +31,7 @@ static const char SQL_RUN_SET_NAME[] = "UPDATE runs SET name = ?2 WHERE run_pk =
 static const char SQL_PARAM_GET[] = "SELECT value FROM params WHERE run_pk = ?1 AND key = ?2";
 static const char SQL_PARAM_INSERT[] = "INSERT INTO params (run_pk, key, value) VALUES (?1, ?2, ?3)";
 static const char SQL_TAG_DELETE[] = "DELETE FROM run_tags WHERE run_pk = ?1 AND key = ?2";
+static const char SQL_MODEL_EXISTS[] = "SELECT 1 FROM logged_models WHERE model_id = ?1";
 static const char SQL_KEY_GET[] = "SELECT key_id FROM metric_keys WHERE key = ?1";
 static const char SQL_KEY_INSERT[] = "INSERT INTO metric_keys (key) VALUES (?1)";
 static const char SQL_SERIES_GET[] =
@@ -757,11 +758,34 @@ static enum mt_error log_metrics(struct store_conn *c, int64_t pk, const struct 
 	return rc;
 }
 
+/* Every model id the metrics name must be a logged model (MLflow's foreign key; it answers a leaked SQL error
+ * with BAD_REQUEST, we keep the code and say what is wrong). */
+static enum mt_error check_models(struct store_conn *c, const struct batch_job *j, struct mt_err *err)
+{
+	const char *last = NULL;
+	for (size_t i = 0; i < j->nm; i++) {
+		const char *id = j->metrics[i].model_id;
+		if (!id || (last && strcmp(id, last) == 0))
+			continue;
+		sqlite3_stmt *st = db_stmt(c, SQL_MODEL_EXISTS, err);
+		if (!st)
+			return err->code;
+		db_bind_text(st, 1, id);
+		bool found;
+		if (db_step_exists(c, st, &found, err) != MT_OK)
+			return err->code;
+		if (!found)
+			return mt_fail(err, MT_BAD_REQUEST, "Logged model with ID '%.100s' not found.", id);
+		last = id;
+	}
+	return MT_OK;
+}
+
 static enum mt_error batch_job(struct store_conn *c, void *arg, struct mt_err *err)
 {
 	struct batch_job *j = arg;
 	int64_t pk;
-	if (active_run(c, j->run_id, &pk, err) != MT_OK)
+	if (active_run(c, j->run_id, &pk, err) != MT_OK || check_models(c, j, err) != MT_OK)
 		return err->code;
 	if (log_params(c, pk, j, err) != MT_OK)
 		return err->code;
