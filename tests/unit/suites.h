@@ -16,6 +16,8 @@ Suite *acl_suite(void);
 Suite *search_suite(void);
 Suite *registry_suite(void);
 Suite *artifacts_suite(void);
+Suite *runs_suite(void);
+Suite *metrics_suite(void);
 
 /* A server on a fresh temporary database, driven through mt_dispatch without sockets. */
 struct fixture {
