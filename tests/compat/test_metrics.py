@@ -148,3 +148,73 @@ def test_metric_wire_errors(rest, run_id):
     assert_error(rest.post("/api/2.0/mlflow/runs/log-batch",
                            {"run_id": run_id, "metrics": [{"key": "k", "value": 1}, {"key": "k", "value": 2}]}),
                  400, "INVALID_PARAMETER_VALUE", "metrics[0].timestamp")
+
+
+def test_ajax_history_bulk(rest, client, run_id):
+    other = client.create_run(client.get_run(run_id).info.experiment_id).info.run_id
+    for rid in (run_id, other):
+        client.log_batch(rid, metrics=[Metric("m", float(i), 10 - i, i) for i in range(3)])
+    url = "/ajax-api/2.0/mlflow/metrics/get-history-bulk"
+    body = rest.get(url, run_id=[other, run_id], metric_key="m").json()
+    got = [(m["run_id"], m["timestamp"], m["step"], m["value"], m["key"]) for m in body["metrics"]]
+    # runs in id order, each in history order (timestamp, step, value)
+    want = [(rid, 10 - i, i, float(i), "m") for rid in sorted([run_id, other]) for i in (2, 1, 0)]
+    assert got == want
+    # max_results caps the whole answer; a negative one is MLflow's Python slice [:-1] of the whole history
+    assert len(rest.get(url, run_id=[other, run_id], metric_key="m", max_results=4).json()["metrics"]) == 4
+    assert len(rest.get(url, run_id=[run_id], metric_key="m", max_results=-1).json()["metrics"]) == 2
+    # unknown runs and keys contribute nothing; the list is always there
+    assert rest.get(url, run_id=["0" * 32], metric_key="m").json() == {"metrics": []}
+    assert rest.get(url, run_id=[run_id], metric_key="zz").json() == {"metrics": []}
+    assert_error(rest.get(url, metric_key="m"), 400, "INVALID_PARAMETER_VALUE", "at least one run_id")
+    assert_error(rest.get(url, run_id=[run_id]), 400, "INVALID_PARAMETER_VALUE", "must specify a metric_key")
+    assert_error(rest.get(url, run_id=["r%d" % i for i in range(101)], metric_key="m"), 400,
+                 "INVALID_PARAMETER_VALUE", "cannot specify more than 100 run_ids")
+    # ajax-only: not under /api
+    assert rest.get("/api/2.0/mlflow/metrics/get-history-bulk", run_id=[run_id], metric_key="m").status_code == 404
+
+
+def test_history_of_unknown_run_is_empty(rest):
+    # MLflow does not check the run when reading a history
+    assert rest.get("/api/2.0/mlflow/metrics/get-history", run_id="0" * 32, metric_key="m").json() == {}
+
+
+def test_history_shape_and_values_read_back(rest, client, run_id):
+    client.log_batch(run_id, metrics=[Metric("h", 0.25, 7, 3, dataset_name="d", dataset_digest="x")])
+    body = rest.get("/api/2.0/mlflow/metrics/get-history", run_id=run_id, metric_key="h").json()
+    # the SQL store keeps no dataset (or model) per point of a run's history
+    assert body == {"metrics": [{"key": "h", "value": 0.25, "timestamp": 7, "step": 3}]}
+    # booleans are numbers to the proto parser; numeric strings are accepted for value, timestamp, step
+    post = lambda b: rest.post("/api/2.0/mlflow/runs/log-metric", {"run_id": run_id, **b})
+    assert post({"key": "b", "value": True, "timestamp": 1}).json() == {}
+    assert post({"key": "s", "value": "2.5", "timestamp": "3", "step": "4"}).json() == {}
+    m = client.get_run(run_id).data.metrics
+    assert m["b"] == 1.0 and m["s"] == 2.5
+    assert [(x.timestamp, x.step) for x in client.get_metric_history(run_id, "s")] == [(3, 4)]
+    assert_error(post({"key": "n", "value": 1, "timestamp": -1}), 400, "INVALID_PARAMETER_VALUE",
+                 "metric 'n' (value=1.0). Timestamp must be a nonnegative long")
+    assert_error(post({"key": "", "value": 1, "timestamp": 1}), 400, "INVALID_PARAMETER_VALUE",
+                 "Missing value for required parameter 'key'")
+
+
+def test_unknown_model_id_writes_nothing(rest, client, run_id, is_reference):
+    r = rest.post("/api/2.0/mlflow/runs/log-batch", {"run_id": run_id, "metrics": [
+        {"key": "ok", "value": 1, "timestamp": 1}, {"key": "mm", "value": 1, "timestamp": 1, "model_id": "m-nope"}],
+        "tags": [{"key": "tm", "value": "v"}]})
+    # the reference answers its SQL foreign-key failure as BAD_REQUEST; mltrackd names the model instead
+    assert_error(r, 400, "BAD_REQUEST")
+    run = client.get_run(run_id)
+    if is_reference:
+        # Deviation: the reference has already committed the batch's metrics when the model link fails
+        assert set(run.data.metrics) == {"ok", "mm"}
+    else:
+        assert run.data.metrics == {} and "tm" not in run.data.tags
+        assert client.get_metric_history(run_id, "ok") == []
+
+
+def test_paged_history_through_client_pages(client, run_id, monkeypatch):
+    # the client pages get-history with max_results=25000 and follows next_page_token
+    client.log_batch(run_id, metrics=[Metric("pg", float(i), i, i) for i in range(1000)])
+    client.log_batch(run_id, metrics=[Metric("pg", float(i), i, i) for i in range(1000, 1500)])
+    hist = client.get_metric_history(run_id, "pg")
+    assert [m.step for m in hist] == list(range(1500))

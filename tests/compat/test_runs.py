@@ -146,3 +146,51 @@ def test_run_get_shape(rest, client, exp):
     assert run["data"]["params"] == [{"key": "p", "value": "1"}]
     assert {"key": "t", "value": "x"} in run["data"]["tags"]
     assert run["inputs"] == {}
+
+
+def test_create_keeps_odd_tag_keys_and_omits_outputs(rest, exp):
+    # create_run stores its tags without the key-name rule that set-tag applies
+    body = rest.post("/api/2.0/mlflow/runs/create", {"experiment_id": exp, "run_name": "odd",
+                                                     "tags": [{"key": "a*b", "value": "1"}]}).json()
+    run = body["run"]
+    assert {"key": "a*b", "value": "1"} in run["data"]["tags"]
+    assert {"key": "mlflow.runName", "value": "odd"} in run["data"]["tags"]
+    assert run["inputs"] == {} and "outputs" not in run
+    got = rest.get("/api/2.0/mlflow/runs/get", run_id=run["info"]["run_id"]).json()["run"]
+    assert got["outputs"] == {} and got["inputs"] == {}
+    assert_error(rest.post("/api/2.0/mlflow/runs/set-tag", {"run_id": run["info"]["run_id"], "key": "a*b",
+                                                           "value": "2"}), 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_writes_to_a_deleted_run_are_refused(client, rest, exp):
+    rid = client.create_run(exp).info.run_id
+    client.delete_run(rid)
+    for path, body in [("runs/set-tag", {"key": "k", "value": "v"}), ("runs/delete-tag", {"key": "mlflow.runName"}),
+                       ("runs/update", {"status": "FINISHED"}),
+                       ("runs/log-metric", {"key": "m", "value": 1, "timestamp": 1}),
+                       ("runs/log-batch", {"params": [{"key": "p", "value": "1"}]})]:
+        assert_error(rest.post(f"/api/2.0/mlflow/{path}", {"run_id": rid, **body}), 400, "INVALID_PARAMETER_VALUE",
+                     f"The run {rid} must be in the 'active' state")
+    run = client.get_run(rid)
+    assert run.info.status == "RUNNING" and run.data.metrics == {} and run.data.params == {}
+    assert run.data.tags["mlflow.runName"] == run.info.run_name and "k" not in run.data.tags
+
+
+def test_client_update_delete_restore_and_tags(client, exp):
+    run = client.create_run(exp, tags={"keep": "1"})
+    rid = run.info.run_id
+    client.set_terminated(rid, status="FAILED", end_time=12345)
+    r = client.get_run(rid)
+    assert r.info.status == "FAILED" and r.info.end_time == 12345
+    client.delete_tag(rid, "keep")
+    with pytest.raises(MlflowException) as exc:
+        client.delete_tag(rid, "keep")
+    assert exc.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    client.delete_run(rid)
+    r = client.get_run(rid)
+    assert r.info.lifecycle_stage == "deleted"
+    client.restore_run(rid)
+    assert client.get_run(rid).info.lifecycle_stage == "active"
+    with pytest.raises(MlflowException) as exc:
+        client.get_run("f" * 32)
+    assert exc.value.error_code == "RESOURCE_DOES_NOT_EXIST"
