@@ -33,6 +33,11 @@ enum mt_error api_page_token_decode(const char *tok, int64_t *offset, struct mt_
 enum mt_error api_validate_param(struct mt_tag *p, const char *path, struct arena *a, struct mt_err *err);
 enum mt_error api_validate_run_tag(struct mt_tag *t, const char *path, struct arena *a, struct mt_err *err);
 
+/* Parses experiment_ids (strings holding integer ids) for a search, dropping, when authentication is on,
+ * those the caller may not read (the search's results are thereby filtered inside the query). */
+enum mt_error api_read_readable_experiments(struct mt_request *req, const cJSON *ids, int64_t **out, size_t *n,
+                                            struct mt_err *err);
+
 /* Reads run_id (falling back to the legacy run_uuid), required. */
 enum mt_error api_read_run_id(struct mt_request *req, const char **run_id, struct mt_err *err);
 

@@ -233,17 +233,11 @@ MT_HANDLER(api_logged_models_search)
 		max_results = LOGGED_MODELS_DEFAULT_MAX_RESULTS;
 	if (max_results > 50000)
 		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "max_results must be at most 50000");
-	size_t n_ids = (size_t)cJSON_GetArraySize(ids);
-	int64_t *exp = arena_alloc(req->arena, (n_ids ? n_ids : 1) * sizeof *exp);
-	size_t k = 0;
+	int64_t *exp;
+	size_t k;
+	if (api_read_readable_experiments(req, ids, &exp, &k, err) != MT_OK)
+		return err->code;
 	const cJSON *it;
-	cJSON_ArrayForEach(it, ids)
-	{
-		if (!cJSON_IsString(it))
-			return json_fail_type(err, "experiment_ids", ids);
-		if (parse_experiment_id(it->valuestring, &exp[k++], err) != MT_OK)
-			return err->code;
-	}
 	size_t n_order = order ? (size_t)cJSON_GetArraySize(order) : 0;
 	struct search_order *o = arena_alloc(req->arena, (n_order ? n_order : 1) * sizeof *o);
 	size_t oi = 0;

@@ -90,6 +90,31 @@ static enum mt_error read_order_by(struct mt_request *req, enum search_kind kind
 	return MT_OK;
 }
 
+enum mt_error api_read_readable_experiments(struct mt_request *req, const cJSON *ids, int64_t **out, size_t *n,
+                                            struct mt_err *err)
+{
+	size_t n_ids = ids ? (size_t)cJSON_GetArraySize(ids) : 0;
+	int64_t *exp = arena_alloc(req->arena, (n_ids ? n_ids : 1) * sizeof *exp);
+	size_t k = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, ids)
+	{
+		if (!cJSON_IsString(it))
+			return json_fail_type(err, "experiment_ids", ids);
+		if (parse_experiment_id(it->valuestring, &exp[k], err) != MT_OK)
+			return err->code;
+		/* With authentication on, experiments the caller may not read are dropped from the search, as the
+		 * reference's basic-auth app does: nothing of theirs appears, in any page. */
+		if (req->srv->cfg->auth_enabled && !req->is_admin &&
+		    acl_level_for(req, "experiment", it->valuestring) < ACL_READ)
+			continue;
+		k++;
+	}
+	*out = exp;
+	*n = k;
+	return MT_OK;
+}
+
 MT_HANDLER(api_runs_search)
 {
 	const cJSON *ids;
@@ -105,23 +130,10 @@ MT_HANDLER(api_runs_search)
 	    search_parse_filter(req->arena, SEARCH_RUNS, filter, &f, err) != MT_OK ||
 	    api_page_token_decode(token, &q.offset, err) != MT_OK)
 		return err->code;
-	size_t n_ids = ids ? (size_t)cJSON_GetArraySize(ids) : 0;
-	int64_t *exp = arena_alloc(req->arena, (n_ids ? n_ids : 1) * sizeof *exp);
-	size_t k = 0;
-	const cJSON *it;
-	cJSON_ArrayForEach(it, ids)
-	{
-		if (!cJSON_IsString(it))
-			return json_fail_type(err, "experiment_ids", ids);
-		if (parse_experiment_id(it->valuestring, &exp[k], err) != MT_OK)
-			return err->code;
-		/* With authentication on, experiments the caller may not read are dropped from the search, as the
-		 * reference's basic-auth app does: their runs never appear, in any page. */
-		if (req->srv->cfg->auth_enabled && !req->is_admin &&
-		    acl_level_for(req, "experiment", it->valuestring) < ACL_READ)
-			continue;
-		k++;
-	}
+	int64_t *exp;
+	size_t k;
+	if (api_read_readable_experiments(req, ids, &exp, &k, err) != MT_OK)
+		return err->code;
 	q.filter = &f;
 	q.order = order;
 	q.experiment_ids = exp;

@@ -129,6 +129,8 @@ def test_search_only_shows_readable(admin_env, monkeypatch, unique):
     shown = [admin.create_experiment(f"{unique}-shown-{i}") for i in range(3)]
     hidden_run = admin.create_run(hidden).info.run_id
     admin.create_run(shown[0])
+    hidden_model = admin.create_logged_model(hidden, name="secret").model_id
+    shown_model = admin.create_logged_model(shown[0], name="open").model_id
     auth.create_user(unique, PASSWORD)
     auth.grant_user_permission(unique, "experiment", hidden, "DENY")
     user = as_user(monkeypatch, admin_env, unique)
@@ -142,3 +144,5 @@ def test_search_only_shows_readable(admin_env, monkeypatch, unique):
     assert sorted(names) == sorted(f"{unique}-shown-{i}" for i in range(3))
     runs = user.search_runs([hidden, shown[0]])
     assert hidden_run not in [r.info.run_id for r in runs] and len(runs) == 1
+    models = [m.model_id for m in user.search_logged_models([hidden, shown[0]])]
+    assert hidden_model not in models and shown_model in models
