@@ -67,8 +67,8 @@ struct search_filter {
 struct search_order {
 	enum search_ent ent; /* ATTRIBUTE for registry and experiment keys */
 	const char *key;     /* canonical, as in struct search_cond */
-	bool numeric_key;
 	bool asc;
+	bool numeric_key;
 	const char *dataset_name;   /* logged models' metric order only, else NULL */
 	const char *dataset_digest; /* idem; only with dataset_name */
 };

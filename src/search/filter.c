@@ -358,7 +358,15 @@ static bool set_number(struct ctx *c, struct search_cond *cd, struct span s, boo
 	return true;
 }
 
-/* One Python string literal at *pp (ast.literal_eval's rules for '...' and "..."); appended to b. */
+static void put(char *b, size_t *bn, char ch)
+{
+	if (b)
+		b[*bn] = ch;
+	(*bn)++;
+}
+
+/* One Python string literal at *pp (ast.literal_eval's rules for '...' and "..."), appended to b; with b NULL
+ * only its decoded length is added to *bn. */
 static bool py_string(const char **pp, const char *end, char *b, size_t *bn)
 {
 	const char *p = *pp;
@@ -372,29 +380,29 @@ static bool py_string(const char **pp, const char *end, char *b, size_t *bn)
 		if (ch == q)
 			break;
 		if (ch != '\\') {
-			b[(*bn)++] = ch;
+			put(b, bn, ch);
 			continue;
 		}
 		if (p >= end)
 			return false;
 		char e = *p++;
 		switch (e) {
-		case '\\': b[(*bn)++] = '\\'; break;
-		case '\'': b[(*bn)++] = '\''; break;
-		case '"': b[(*bn)++] = '"'; break;
-		case 'n': b[(*bn)++] = '\n'; break;
-		case 't': b[(*bn)++] = '\t'; break;
-		case 'r': b[(*bn)++] = '\r'; break;
-		case 'a': b[(*bn)++] = '\a'; break;
-		case 'b': b[(*bn)++] = '\b'; break;
-		case 'f': b[(*bn)++] = '\f'; break;
-		case 'v': b[(*bn)++] = '\v'; break;
+		case '\\': put(b, bn, '\\'); break;
+		case '\'': put(b, bn, '\''); break;
+		case '"': put(b, bn, '"'); break;
+		case 'n': put(b, bn, '\n'); break;
+		case 't': put(b, bn, '\t'); break;
+		case 'r': put(b, bn, '\r'); break;
+		case 'a': put(b, bn, '\a'); break;
+		case 'b': put(b, bn, '\b'); break;
+		case 'f': put(b, bn, '\f'); break;
+		case 'v': put(b, bn, '\v'); break;
 		case '\n': break;
 		default:
 			if (isdigit((unsigned char)e) || e == 'x' || e == 'u' || e == 'U' || e == 'N')
 				return false; /* numeric and named escapes: refused rather than half-supported */
-			b[(*bn)++] = '\\'; /* Python keeps an unknown escape as written */
-			b[(*bn)++] = e;
+			put(b, bn, '\\'); /* Python keeps an unknown escape as written */
+			put(b, bn, e);
 		}
 	}
 	*pp = p;
@@ -425,13 +433,21 @@ static enum mt_error parse_list(struct ctx *c, struct span raw, struct search_co
 				            search_cap(raw.n), raw.p);
 			return fail(c, "%s", ill);
 		}
-		/* adjacent literals concatenate ('a' 'b' is 'ab'); the value is never longer than its source */
-		char *b = arena_alloc(c->a, (size_t)(end - p) + 1);
+		/* adjacent literals concatenate ('a' 'b' is 'ab'); a first pass measures them, so each value takes no
+		 * more memory than its own source text */
+		const char *q = p;
 		size_t bn = 0;
-		while (p < end && (*p == '\'' || *p == '"')) {
-			if (!py_string(&p, end, b, &bn))
+		while (q < end && (*q == '\'' || *q == '"')) {
+			if (!py_string(&q, end, NULL, &bn))
 				return fail(c, "%s", ill);
-			while (p < end && isspace((unsigned char)*p))
+			while (q < end && isspace((unsigned char)*q))
+				q++;
+		}
+		char *b = arena_alloc(c->a, bn + 1);
+		bn = 0;
+		while (p < q && (*p == '\'' || *p == '"')) {
+			(void)py_string(&p, end, b, &bn);
+			while (p < q && isspace((unsigned char)*p))
 				p++;
 		}
 		b[bn] = '\0';

@@ -1227,7 +1227,9 @@ static const char *order_col(const char *key, bool versions)
 static enum mt_error q_order(struct sqlq *q, const struct registry_query *rq, bool versions, struct mt_err *err)
 {
 	static const struct search_order mv_default[] = {
-		{SEARCH_ENT_ATTRIBUTE, "last_updated_timestamp", false}, {SEARCH_ENT_ATTRIBUTE, "name", true}, {SEARCH_ENT_ATTRIBUTE, "version_number", false}};
+		{.ent = SEARCH_ENT_ATTRIBUTE, .key = "last_updated_timestamp", .asc = false},
+		{.ent = SEARCH_ENT_ATTRIBUTE, .key = "name", .asc = true},
+		{.ent = SEARCH_ENT_ATTRIBUTE, .key = "version_number", .asc = false}};
 	const struct search_order *o = rq->order;
 	size_t n = rq->n_order;
 	if (versions && n == 0) {
