@@ -1140,7 +1140,7 @@ static void q_text(struct sqlq *q, const char *s) { q_bind(q, false, s, 0); }
 /* "col <op> ?" with LIKE case-sensitive (the connection sets case_sensitive_like) and ILIKE lowering both. */
 static void q_compare(struct sqlq *q, const char *col, const struct search_cond *c)
 {
-	if (c->op == OP_ILIKE) {
+	if (c->op == SEARCH_OP_ILIKE) {
 		q_lit(q, "LOWER(");
 		q_lit(q, col);
 		q_lit(q, ") LIKE LOWER(");
@@ -1149,8 +1149,8 @@ static void q_compare(struct sqlq *q, const char *col, const struct search_cond 
 		return;
 	}
 	q_lit(q, col);
-	if (c->op == OP_IN || c->op == OP_NOT_IN) {
-		q_lit(q, c->op == OP_IN ? " IN (" : " NOT IN (");
+	if (c->op == SEARCH_OP_IN || c->op == SEARCH_OP_NOT_IN) {
+		q_lit(q, c->op == SEARCH_OP_IN ? " IN (" : " NOT IN (");
 		for (size_t i = 0; i < c->n_list; i++) {
 			if (i)
 				q_lit(q, ",");
@@ -1160,7 +1160,7 @@ static void q_compare(struct sqlq *q, const char *col, const struct search_cond 
 		return;
 	}
 	static const char *const ops[] = {" = ", " != ", " > ", " >= ", " < ", " <= ", " LIKE "};
-	q_lit(q, c->op <= OP_LIKE ? ops[c->op] : " = ");
+	q_lit(q, c->op <= SEARCH_OP_LIKE ? ops[c->op] : " = ");
 	if (c->numeric)
 		q_bind(q, true, NULL, (int64_t)c->num);
 	else
@@ -1173,9 +1173,9 @@ static bool querying_prompts(const struct search_filter *f)
 {
 	for (size_t i = 0; f && i < f->n; i++) {
 		const struct search_cond *c = &f->conds[i];
-		if (c->ent != SE_TAG || strcmp(c->key, MT_PROMPT_TAG_KEY) != 0)
+		if (c->ent != SEARCH_ENT_TAG || strcmp(c->key, MT_PROMPT_TAG_KEY) != 0)
 			continue;
-		return (c->op == OP_EQ && strcasecmp(c->str, "true") == 0) || (c->op == OP_NE && strcasecmp(c->str, "false") == 0);
+		return (c->op == SEARCH_OP_EQ && strcasecmp(c->str, "true") == 0) || (c->op == SEARCH_OP_NE && strcasecmp(c->str, "false") == 0);
 	}
 	return false;
 }
@@ -1186,7 +1186,7 @@ static void q_filter(struct sqlq *q, const struct search_filter *f, bool version
 	for (size_t i = 0; f && i < f->n; i++) {
 		const struct search_cond *c = &f->conds[i];
 		q_lit(q, " AND ");
-		if (c->ent == SE_TAG) {
+		if (c->ent == SEARCH_ENT_TAG) {
 			if (!prompts && strcmp(c->key, MT_PROMPT_TAG_KEY) == 0) {
 				q_lit(q, "1");
 				continue;
@@ -1227,7 +1227,9 @@ static const char *order_col(const char *key, bool versions)
 static enum mt_error q_order(struct sqlq *q, const struct registry_query *rq, bool versions, struct mt_err *err)
 {
 	static const struct search_order mv_default[] = {
-		{SE_ATTR, "last_updated_timestamp", false}, {SE_ATTR, "name", true}, {SE_ATTR, "version_number", false}};
+		{.ent = SEARCH_ENT_ATTRIBUTE, .key = "last_updated_timestamp", .asc = false},
+		{.ent = SEARCH_ENT_ATTRIBUTE, .key = "name", .asc = true},
+		{.ent = SEARCH_ENT_ATTRIBUTE, .key = "version_number", .asc = false}};
 	const struct search_order *o = rq->order;
 	size_t n = rq->n_order;
 	if (versions && n == 0) {

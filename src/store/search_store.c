@@ -56,17 +56,17 @@ static void lit(struct sqlb *q, const char *s) { buf_puts(&q->sql, s); }
 static void compare(struct sqlb *q, const char *col, const struct search_cond *c)
 {
 	switch (c->op) {
-	case OP_ILIKE:
+	case SEARCH_OP_ILIKE:
 		lit(q, "LOWER(");
 		lit(q, col);
 		lit(q, ") LIKE LOWER(");
 		text(q, c->str);
 		lit(q, ")");
 		return;
-	case OP_IN:
-	case OP_NOT_IN:
+	case SEARCH_OP_IN:
+	case SEARCH_OP_NOT_IN:
 		lit(q, col);
-		lit(q, c->op == OP_IN ? " IN (" : " NOT IN (");
+		lit(q, c->op == SEARCH_OP_IN ? " IN (" : " NOT IN (");
 		for (size_t i = 0; i < c->n_list; i++) {
 			if (i)
 				lit(q, ",");
@@ -131,7 +131,7 @@ static const char *run_attr_col(const char *key)
 static void run_condition(struct sqlb *q, const struct search_cond *c)
 {
 	switch (c->ent) {
-	case SE_METRIC:
+	case SEARCH_ENT_METRIC:
 		/* the latest value per key, as MLflow compares (NaN latest values never match) */
 		lit(q, "EXISTS (SELECT 1 FROM metric_series s JOIN metric_keys k ON k.key_id = s.key_id"
 		       " WHERE s.run_pk = r.run_pk AND s.latest_is_nan = 0 AND k.key = ");
@@ -140,11 +140,11 @@ static void run_condition(struct sqlb *q, const struct search_cond *c)
 		compare(q, "s.latest_value", c);
 		lit(q, ")");
 		return;
-	case SE_PARAM:
-	case SE_TAG: {
-		const char *tbl = c->ent == SE_PARAM ? "params" : "run_tags";
-		if (c->op == OP_IS_NULL || c->op == OP_IS_NOT_NULL) {
-			lit(q, c->op == OP_IS_NULL ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ");
+	case SEARCH_ENT_PARAM:
+	case SEARCH_ENT_TAG: {
+		const char *tbl = c->ent == SEARCH_ENT_PARAM ? "params" : "run_tags";
+		if (c->op == SEARCH_OP_IS_NULL || c->op == SEARCH_OP_IS_NOT_NULL) {
+			lit(q, c->op == SEARCH_OP_IS_NULL ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ");
 			lit(q, tbl);
 			lit(q, " x WHERE x.run_pk = r.run_pk AND x.key = ");
 			text(q, c->key);
@@ -160,10 +160,10 @@ static void run_condition(struct sqlb *q, const struct search_cond *c)
 		lit(q, ")");
 		return;
 	}
-	case SE_ATTR:
+	case SEARCH_ENT_ATTRIBUTE:
 		compare(q, run_attr_col(c->key), c);
 		return;
-	case SE_DATASET:
+	case SEARCH_ENT_DATASET:
 		/* a run matches when one of its dataset inputs does (context is the mlflow.data.context input tag) */
 		if (!strcmp(c->key, "context")) {
 			lit(q, "EXISTS (SELECT 1 FROM run_dataset_input_tags x WHERE x.run_pk = r.run_pk"
@@ -184,7 +184,7 @@ static void run_order(struct sqlb *q, const struct search_order *o)
 {
 	const char *dir = o->asc ? " ASC" : " DESC";
 	switch (o->ent) {
-	case SE_METRIC:
+	case SEARCH_ENT_METRIC:
 		/* numbers first, then NaN, then runs without the metric */
 		lit(q, "COALESCE((SELECT s.latest_is_nan FROM metric_series s JOIN metric_keys k"
 		       " ON k.key_id = s.key_id WHERE s.run_pk = r.run_pk AND k.key = ");
@@ -195,9 +195,9 @@ static void run_order(struct sqlb *q, const struct search_order *o)
 		lit(q, ")");
 		lit(q, dir);
 		return;
-	case SE_PARAM:
-	case SE_TAG: {
-		const char *tbl = o->ent == SE_PARAM ? "params" : "run_tags";
+	case SEARCH_ENT_PARAM:
+	case SEARCH_ENT_TAG: {
+		const char *tbl = o->ent == SEARCH_ENT_PARAM ? "params" : "run_tags";
 		for (int pass = 0; pass < 2; pass++) {
 			lit(q, "(SELECT x.value FROM ");
 			lit(q, tbl);
@@ -208,8 +208,8 @@ static void run_order(struct sqlb *q, const struct search_order *o)
 		lit(q, dir);
 		return;
 	}
-	case SE_ATTR:
-	case SE_DATASET:
+	case SEARCH_ENT_ATTRIBUTE:
+	case SEARCH_ENT_DATASET:
 		lit(q, run_attr_col(o->key));
 		lit(q, " IS NULL, ");
 		lit(q, run_attr_col(o->key));
@@ -279,7 +279,7 @@ enum mt_error store_search_runs(struct store *s, struct arena *a, const struct s
 	for (size_t i = 0; i < qq->n_order; i++) {
 		run_order(&q, &qq->order[i]);
 		lit(&q, ", ");
-		if (qq->order[i].ent == SE_ATTR && !strcmp(qq->order[i].key, "start_time"))
+		if (qq->order[i].ent == SEARCH_ENT_ATTRIBUTE && !strcmp(qq->order[i].key, "start_time"))
 			start_seen = true;
 	}
 	/* MLflow's tie-breaks: start_time DESC (unless ordered by it), then run_uuid */
@@ -332,9 +332,9 @@ enum mt_error store_search_experiments(struct store *s, struct arena *a, const s
 	for (size_t i = 0; qq->filter && i < qq->filter->n; i++) {
 		const struct search_cond *cd = &qq->filter->conds[i];
 		lit(&q, " AND ");
-		if (cd->ent == SE_TAG) {
-			if (cd->op == OP_IS_NULL || cd->op == OP_IS_NOT_NULL) {
-				lit(&q, cd->op == OP_IS_NULL ? "NOT EXISTS" : "EXISTS");
+		if (cd->ent == SEARCH_ENT_TAG) {
+			if (cd->op == SEARCH_OP_IS_NULL || cd->op == SEARCH_OP_IS_NOT_NULL) {
+				lit(&q, cd->op == SEARCH_OP_IS_NULL ? "NOT EXISTS" : "EXISTS");
 				lit(&q, " (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = ");
 				text(&q, cd->key);
 				lit(&q, ")");
@@ -428,17 +428,17 @@ enum mt_error store_logged_models_search(struct store *s, struct arena *a, const
 		const struct search_cond *cd = &qq->filter->conds[i];
 		lit(&q, " AND ");
 		switch (cd->ent) {
-		case SE_METRIC: {
+		case SEARCH_ENT_METRIC: {
 			static const char *const sqlop[] = {" = ", " != ", " > ", " >= ", " < ", " <= "};
 			model_metric(&q, cd->key);
 			lit(&q, sqlop[cd->op]);
 			dbl(&q, cd->num);
 			break;
 		}
-		case SE_PARAM:
-		case SE_TAG: {
+		case SEARCH_ENT_PARAM:
+		case SEARCH_ENT_TAG: {
 			lit(&q, "EXISTS (SELECT 1 FROM ");
-			lit(&q, cd->ent == SE_PARAM ? "logged_model_params" : "logged_model_tags");
+			lit(&q, cd->ent == SEARCH_ENT_PARAM ? "logged_model_params" : "logged_model_tags");
 			lit(&q, " x WHERE x.model_pk = l.model_pk AND x.key = ");
 			text(&q, cd->key);
 			lit(&q, " AND ");
@@ -446,13 +446,13 @@ enum mt_error store_logged_models_search(struct store *s, struct arena *a, const
 			lit(&q, ")");
 			break;
 		}
-		case SE_ATTR:
-		case SE_DATASET:
+		case SEARCH_ENT_ATTRIBUTE:
+		case SEARCH_ENT_DATASET:
 			if (!strcmp(cd->key, "status") && !cd->numeric && cd->str) {
 				/* status compares by name (READY, PENDING, FAILED or the proto names) */
 				lit(&q, "CASE l.status WHEN 1 THEN 'PENDING' WHEN 2 THEN 'READY' WHEN 3 THEN 'FAILED' ELSE 'UNSPECIFIED' END");
 				static const char *const sop[] = {" = ", " != "};
-				if (cd->op <= OP_NE) {
+				if (cd->op <= SEARCH_OP_NE) {
 					lit(&q, sop[cd->op]);
 					const char *v = cd->str;
 					if (!strncmp(v, "LOGGED_MODEL_", 13))
@@ -476,15 +476,15 @@ enum mt_error store_logged_models_search(struct store *s, struct arena *a, const
 		const struct search_order *o = &qq->order[i];
 		const char *dir = o->asc ? " ASC, " : " DESC, ";
 		for (int pass = 0; pass < 2; pass++) {
-			if (o->ent == SE_METRIC)
+			if (o->ent == SEARCH_ENT_METRIC)
 				model_metric(&q, o->key);
-			else if (o->ent == SE_PARAM || o->ent == SE_TAG)
-				model_kv(&q, o->ent == SE_PARAM ? "logged_model_params" : "logged_model_tags", o->key);
+			else if (o->ent == SEARCH_ENT_PARAM || o->ent == SEARCH_ENT_TAG)
+				model_kv(&q, o->ent == SEARCH_ENT_PARAM ? "logged_model_params" : "logged_model_tags", o->key);
 			else
 				lit(&q, model_attr_col(o->key));
 			lit(&q, pass == 0 ? " IS NULL, " : dir); /* NULLs last */
 		}
-		if (o->ent == SE_ATTR && !strcmp(o->key, "creation_timestamp_ms"))
+		if (o->ent == SEARCH_ENT_ATTRIBUTE && !strcmp(o->key, "creation_timestamp_ms"))
 			created_seen = true;
 	}
 	lit(&q, created_seen ? "l.model_id ASC" : "l.creation_timestamp_ms DESC, l.model_id ASC");
