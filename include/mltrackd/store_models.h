@@ -35,12 +35,23 @@ enum mt_error store_logged_model_log_params(struct store *s, const char *model_i
 /* The experiment a logged model belongs to (-1 when unknown), for the ACL. */
 enum mt_error store_logged_model_experiment(struct store *s, const char *model_id, int64_t *exp, struct mt_err *err);
 
+/* One entry of search's `datasets`: a metric matches when it was logged on this dataset. digest NULL means the
+ * metric's digest must be NULL too (what MLflow 3.17 answers when the request names no digest). */
+struct logged_model_dataset {
+	const char *name;
+	const char *digest;
+};
+
 struct logged_model_query {
 	const int64_t *experiment_ids;
 	size_t n_experiments;
 	const struct search_filter *filter;
 	const struct search_order *order;
 	size_t n_order;
+	/* metric filters only count metrics logged on one of these (n_datasets > 0); with no metric filter, a model
+	 * must have some metric on one of them */
+	const struct logged_model_dataset *datasets;
+	size_t n_datasets;
 	int64_t offset, limit;
 };
 enum mt_error store_logged_models_search(struct store *s, struct arena *a, const struct logged_model_query *q,

@@ -25,9 +25,7 @@ void api_write_run(struct jw *w, const struct mt_run *r);
 void api_write_run_opts(struct jw *w, const struct mt_run *r, bool with_outputs);
 void api_write_metric(struct jw *w, const struct mt_metric *m, bool with_run_id);
 
-/* Opaque offset page tokens. decode: NULL or "" -> 0; anything not produced by encode -> 400. */
-const char *api_page_token_encode(struct arena *a, int64_t offset);
-enum mt_error api_page_token_decode(const char *tok, int64_t *offset, struct mt_err *err);
+/* Page tokens: search_page_token_encode/decode in mltrackd/search.h (one implementation, in src/search/). */
 
 /* Param and run-tag rules (name, key length, value truncation); `path` names the key field in messages. */
 enum mt_error api_validate_param(struct mt_tag *p, const char *path, struct arena *a, struct mt_err *err);

@@ -221,14 +221,30 @@ MT_HANDLER(api_logged_models_search)
 	    json_get_i64(req->args, "max_results", false, &max_results, &has_max, err) != MT_OK ||
 	    json_get_array(req->args, "order_by", false, &order, err) != MT_OK ||
 	    search_parse_filter(req->arena, SEARCH_LOGGED_MODELS, filter, &f, err) != MT_OK ||
-	    api_page_token_decode(token, &q.offset, err) != MT_OK)
+	    search_page_token_decode(token, &q.offset, err) != MT_OK)
 		return err->code;
 	const cJSON *datasets;
 	if (json_get_array(req->args, "datasets", false, &datasets, err) != MT_OK)
 		return err->code;
-	if (datasets && cJSON_GetArraySize(datasets) > 0)
-		/* Restricting metric filters to a dataset is not implemented yet: refuse rather than answer unfiltered. */
-		return mt_fail(err, MT_NOT_IMPLEMENTED, "Searching logged models by 'datasets' is not supported by this mltrackd yet");
+	size_t n_ds = datasets ? (size_t)cJSON_GetArraySize(datasets) : 0;
+	if (n_ds > 100)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "`datasets` holds at most 100 entries");
+	struct logged_model_dataset *ds = arena_calloc(req->arena, (n_ds ? n_ds : 1) * sizeof *ds);
+	size_t di = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, datasets)
+	{
+		if (!cJSON_IsObject(it))
+			return json_fail_type(err, "datasets", it);
+		if (json_get_str(it, "dataset_name", false, &ds[di].name, err) != MT_OK ||
+		    json_get_str(it, "dataset_digest", false, &ds[di].digest, err) != MT_OK)
+			return err->code;
+		if (ds[di].name == NULL || ds[di].name[0] == '\0')
+			return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "`dataset_name` in the `datasets` clause must be specified.");
+		if (ds[di].digest && ds[di].digest[0] == '\0')
+			ds[di].digest = NULL; /* the reference treats an empty digest as none given */
+		di++;
+	}
 	if (!has_max || max_results <= 0)
 		max_results = LOGGED_MODELS_DEFAULT_MAX_RESULTS;
 	if (max_results > 50000)
@@ -237,29 +253,23 @@ MT_HANDLER(api_logged_models_search)
 	size_t k;
 	if (api_read_readable_experiments(req, ids, &exp, &k, err) != MT_OK)
 		return err->code;
-	const cJSON *it;
 	size_t n_order = order ? (size_t)cJSON_GetArraySize(order) : 0;
+	if (n_order > SEARCH_MAX_ORDER_CLAUSES)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "order_by holds at most %d clauses", SEARCH_MAX_ORDER_CLAUSES);
 	struct search_order *o = arena_alloc(req->arena, (n_order ? n_order : 1) * sizeof *o);
 	size_t oi = 0;
 	cJSON_ArrayForEach(it, order)
 	{
-		const char *field = NULL;
+		const char *field = NULL, *dname = NULL, *ddigest = NULL;
 		bool asc = true, has_asc = false;
-		if (!cJSON_IsObject(it) || json_get_str(it, "field_name", true, &field, err) != MT_OK ||
-		    json_get_bool(it, "ascending", false, &asc, &has_asc, err) != MT_OK)
-			return err->code ? err->code : json_fail_type(err, "order_by", it);
-		/* order_by entries are objects naming a field; reuse the identifier rules of the filter grammar */
-		struct search_filter tmp;
-		char *probe = arena_printf(req->arena, "%s = 0", field);
-		if (search_parse_filter(req->arena, SEARCH_LOGGED_MODELS, probe, &tmp, err) != MT_OK) {
-			mt_err_init(err);
-			probe = arena_printf(req->arena, "%s = '0'", field);
-			if (search_parse_filter(req->arena, SEARCH_LOGGED_MODELS, probe, &tmp, err) != MT_OK)
-				return err->code;
-		}
-		o[oi].ent = tmp.conds[0].ent;
-		o[oi].key = tmp.conds[0].key;
-		o[oi].asc = has_asc ? asc : true;
+		if (!cJSON_IsObject(it))
+			return json_fail_type(err, "order_by", it);
+		if (json_get_str(it, "field_name", false, &field, err) != MT_OK ||
+		    json_get_bool(it, "ascending", false, &asc, &has_asc, err) != MT_OK ||
+		    json_get_str(it, "dataset_name", false, &dname, err) != MT_OK ||
+		    json_get_str(it, "dataset_digest", false, &ddigest, err) != MT_OK ||
+		    search_logged_model_order_field(req->arena, field, has_asc ? asc : true, dname, ddigest, &o[oi], err) != MT_OK)
+			return err->code;
 		oi++;
 	}
 	q.experiment_ids = exp;
@@ -268,6 +278,8 @@ MT_HANDLER(api_logged_models_search)
 	q.order = o;
 	q.n_order = oi;
 	q.limit = max_results;
+	q.datasets = ds;
+	q.n_datasets = di;
 	struct mt_logged_model *v = NULL;
 	size_t n = 0;
 	bool more = false;
@@ -282,7 +294,7 @@ MT_HANDLER(api_logged_models_search)
 		jw_arr_close(w);
 	}
 	if (more)
-		jw_kv_str(w, "next_page_token", api_page_token_encode(req->arena, q.offset + (int64_t)n));
+		jw_kv_str(w, "next_page_token", search_page_token_encode(req->arena, q.offset + (int64_t)n));
 	http_reply_json_end(w);
 	return MT_OK;
 }

@@ -188,7 +188,7 @@ MT_HANDLER(api_metrics_get_history)
 	if (api_read_run_id(req, &run_id, err) != MT_OK || json_get_str(req->args, "metric_key", true, &key, err) != MT_OK ||
 	    json_get_str(req->args, "page_token", false, &token, err) != MT_OK ||
 	    json_get_i64(req->args, "max_results", false, &max_results, &has_max, err) != MT_OK ||
-	    api_page_token_decode(token, &offset, err) != MT_OK)
+	    search_page_token_decode(token, &offset, err) != MT_OK)
 		return err->code;
 	if (has_max && max_results <= 0)
 		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
@@ -208,7 +208,7 @@ MT_HANDLER(api_metrics_get_history)
 		jw_arr_close(w);
 	}
 	if (more)
-		jw_kv_str(w, "next_page_token", api_page_token_encode(req->arena, offset + (int64_t)n));
+		jw_kv_str(w, "next_page_token", search_page_token_encode(req->arena, offset + (int64_t)n));
 	http_reply_json_end(w);
 	return MT_OK;
 }

@@ -711,7 +711,7 @@ MT_HANDLER(api_model_versions_search)
 		jw_arr_close(w);
 	}
 	if (more)
-		jw_kv_str(w, "next_page_token", api_page_token_encode(req->arena, q.offset + q.limit));
+		jw_kv_str(w, "next_page_token", search_page_token_encode(req->arena, q.offset + q.limit));
 	http_reply_json_end(w);
 	return MT_OK;
 }

@@ -408,7 +408,7 @@ enum mt_error api_registry_read_search(struct mt_request *req, enum search_kind 
 		if (search_parse_order_by(req->arena, kind, it->valuestring, &o[i++], err) != MT_OK)
 			return err->code;
 	}
-	if (api_page_token_decode(token, &q->offset, err) != MT_OK)
+	if (search_page_token_decode(token, &q->offset, err) != MT_OK)
 		return err->code;
 	q->filter = f;
 	q->order = o;
@@ -437,7 +437,7 @@ MT_HANDLER(api_registered_models_search)
 		jw_arr_close(w);
 	}
 	if (more)
-		jw_kv_str(w, "next_page_token", api_page_token_encode(req->arena, q.offset + q.limit));
+		jw_kv_str(w, "next_page_token", search_page_token_encode(req->arena, q.offset + q.limit));
 	http_reply_json_end(w);
 	return MT_OK;
 }

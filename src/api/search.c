@@ -128,7 +128,7 @@ MT_HANDLER(api_runs_search)
 	    json_get_str(req->args, "page_token", false, &token, err) != MT_OK || read_view(req, "run_view_type", &q.view, err) != MT_OK ||
 	    read_max_results(req, &q.limit, err) != MT_OK || read_order_by(req, SEARCH_RUNS, &order, &q.n_order, err) != MT_OK ||
 	    search_parse_filter(req->arena, SEARCH_RUNS, filter, &f, err) != MT_OK ||
-	    api_page_token_decode(token, &q.offset, err) != MT_OK)
+	    search_page_token_decode(token, &q.offset, err) != MT_OK)
 		return err->code;
 	int64_t *exp;
 	size_t k;
@@ -152,7 +152,7 @@ MT_HANDLER(api_runs_search)
 		jw_arr_close(w);
 	}
 	if (more)
-		jw_kv_str(w, "next_page_token", api_page_token_encode(req->arena, q.offset + (int64_t)n));
+		jw_kv_str(w, "next_page_token", search_page_token_encode(req->arena, q.offset + (int64_t)n));
 	http_reply_json_end(w);
 	return MT_OK;
 }
@@ -169,7 +169,7 @@ MT_HANDLER(api_experiments_search)
 	    read_max_results(req, &q.limit, err) != MT_OK ||
 	    read_order_by(req, SEARCH_EXPERIMENTS, &order, &q.n_order, err) != MT_OK ||
 	    search_parse_filter(req->arena, SEARCH_EXPERIMENTS, filter, &f, err) != MT_OK ||
-	    api_page_token_decode(token, &q.offset, err) != MT_OK)
+	    search_page_token_decode(token, &q.offset, err) != MT_OK)
 		return err->code;
 	q.filter = &f;
 	q.order = order;
@@ -210,7 +210,7 @@ MT_HANDLER(api_experiments_search)
 		jw_arr_close(w);
 	}
 	if (more)
-		jw_kv_str(w, "next_page_token", api_page_token_encode(req->arena, q.offset + (int64_t)n));
+		jw_kv_str(w, "next_page_token", search_page_token_encode(req->arena, q.offset + (int64_t)n));
 	http_reply_json_end(w);
 	return MT_OK;
 }

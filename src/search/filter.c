@@ -254,11 +254,14 @@ static enum mt_error fail(struct ctx *c, const char *fmt, ...)
 
 static enum mt_error bad_clause(struct ctx *c, struct span s)
 {
-	if (c->kind == SEARCH_LOGGED_MODELS)
+	if (c->kind == SEARCH_LOGGED_MODELS) {
+		/* the filter as Python's repr() quotes it: in double quotes when it holds a ' and no " */
+		char q = strchr(c->filter, '\'') && !strchr(c->filter, '"') ? '"' : '\'';
 		return fail(c,
-		            "Invalid filter string: '%.200s'. Expected a list of comparisons separated by 'AND' (e.g. "
+		            "Invalid filter string: %c%.200s%c. Expected a list of comparisons separated by 'AND' (e.g. "
 		            "'metrics.loss > 0.1 AND params.lr = 0.01').",
-		            c->filter);
+		            q, c->filter, q);
+	}
 	if (s.n == 0)
 		return fail(c, "Invalid clause(s) in filter string: the filter ends in the middle of a comparison");
 	return fail(c, "Invalid clause(s) in filter string: '%.*s'", search_cap(s.n), s.p);

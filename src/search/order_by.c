@@ -139,6 +139,8 @@ static enum mt_error order_prefixed(enum search_kind kind, const char *id, const
 	return MT_OK;
 }
 
+/* The rules of MLflow's SQL store (the reference server runs on it), not its file store's: any column of the
+ * logged_models table (or an alias), or metrics.<name>; a dataset digest may come without a name. */
 enum mt_error search_logged_model_order_field(struct arena *a, const char *field_name, bool ascending,
                                               const char *dataset_name, const char *dataset_digest,
                                               struct search_order *out, struct mt_err *err)
@@ -146,7 +148,7 @@ enum mt_error search_logged_model_order_field(struct arena *a, const char *field
 	memset(out, 0, sizeof *out);
 	out->asc = ascending;
 	if (field_name == NULL)
-		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "`field_name` in the `order_by` clause must be specified.");
+		field_name = ""; /* proto default: refused below as an unknown column, as the reference does */
 	if (strnlen(field_name, SEARCH_MAX_ORDER_LEN + 1) > SEARCH_MAX_ORDER_LEN)
 		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid order by field name: '%.100s...' is too long",
 		               field_name);
@@ -154,38 +156,28 @@ enum mt_error search_logged_model_order_field(struct arena *a, const char *field
 	if (dot) {
 		if (dot - field_name != 7 || strncmp(field_name, "metrics", 7) != 0)
 			return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
-			               "Invalid order by field name: %.*s, only `metrics.<name>` is allowed.",
-			               search_cap((size_t)(dot - field_name)), field_name);
-		if (dot[1] == '\0')
-			return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid order by field name: %.200s, the metric name is empty",
-			               field_name);
+			               "Invalid order by field name: %.200s. Only metrics are supported.", field_name);
 		out->ent = SEARCH_ENT_METRIC;
 		out->key = arena_strdup(a, dot + 1);
 		out->numeric_key = true;
 	} else {
-		const char *s = field_name, *e = field_name + strlen(field_name);
-		while (s < e && isspace((unsigned char)*s))
-			s++;
-		while (e > s && isspace((unsigned char)e[-1]))
-			e--;
-		char *name = arena_strndup(a, s, (size_t)(e - s));
-		static const char *const keys[] = {"name", "model_id", "model_type", "status", "source_run_id", NULL};
+		static const char *const aliases[][2] = {{"creation_time", "creation_timestamp_ms"},
+		                                         {"creation_timestamp", "creation_timestamp_ms"},
+		                                         {"last_updated_timestamp", "last_updated_timestamp_ms"}};
+		static const char *const cols[] = {"model_id", "experiment_id", "name", "artifact_location",
+		                                   "creation_timestamp_ms", "last_updated_timestamp_ms", "status",
+		                                   "lifecycle_stage", "model_type", "source_run_id", "status_message", NULL};
+		const char *name = field_name;
+		for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+			if (!strcmp(name, aliases[i][0]))
+				name = aliases[i][1];
+		if (!in(name, cols))
+			return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid order by field name: %.200s", field_name);
 		out->ent = SEARCH_ENT_ATTRIBUTE;
-		if (!strcmp(name, "creation_time") || !strcmp(name, "creation_timestamp")) {
-			out->key = "creation_timestamp_ms";
-			out->numeric_key = true;
-		} else if (!strcmp(name, "last_updated_timestamp")) {
-			out->key = "last_updated_timestamp_ms";
-			out->numeric_key = true;
-		} else if (in(name, keys)) {
-			out->key = name;
-		} else {
-			return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid order by field name: %.200s.", name);
-		}
+		out->key = name;
+		out->numeric_key = !strcmp(name, "creation_timestamp_ms") || !strcmp(name, "last_updated_timestamp_ms") ||
+		                   !strcmp(name, "experiment_id") || !strcmp(name, "status");
 	}
-	if (dataset_digest && dataset_digest[0] && !(dataset_name && dataset_name[0]))
-		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
-		               "`dataset_digest` can only be specified if `dataset_name` is also specified.");
 	out->dataset_name = dataset_name && dataset_name[0] ? arena_strdup(a, dataset_name) : NULL;
 	out->dataset_digest = dataset_digest && dataset_digest[0] ? arena_strdup(a, dataset_digest) : NULL;
 	return MT_OK;

@@ -386,20 +386,56 @@ static const char *model_attr_col(const char *key)
 	                                      {"status", "l.status"}, {"source_run_id", "l.source_run_id"},
 	                                      {"experiment_id", "l.experiment_id"},
 	                                      {"creation_timestamp_ms", "l.creation_timestamp_ms"},
-	                                      {"last_updated_timestamp_ms", "l.last_updated_timestamp_ms"}};
+	                                      {"last_updated_timestamp_ms", "l.last_updated_timestamp_ms"},
+	                                      {"artifact_location", "l.artifact_location"},
+	                                      {"lifecycle_stage", "l.lifecycle_stage"},
+	                                      {"status_message", "l.status_message"}};
 	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
 		if (!strcmp(key, cols[i][0]))
 			return cols[i][1];
 	return "l.name";
 }
 
-/* The latest value (by step, then timestamp) of a metric logged against the model. */
-static void model_metric(struct sqlb *q, const char *key)
+static const char MODEL_METRIC_ROWS[] =
+	"SELECT m.value FROM metrics m JOIN metric_series s ON s.series_id = m.series_id JOIN metric_keys k"
+	" ON k.key_id = s.key_id WHERE m.model_id = l.model_id AND m.is_nan = 0 AND k.key = ";
+
+/* " AND (<the metric was logged on one of the datasets>)", nothing without datasets */
+static void model_datasets(struct sqlb *q, const struct logged_model_query *qq)
 {
-	lit(q, "(SELECT m.value FROM metrics m JOIN metric_series s ON s.series_id = m.series_id JOIN metric_keys k"
-	       " ON k.key_id = s.key_id WHERE m.model_id = l.model_id AND m.is_nan = 0 AND k.key = ");
-	text(q, key);
-	lit(q, " ORDER BY m.step DESC, m.timestamp DESC LIMIT 1)");
+	if (qq->n_datasets == 0)
+		return;
+	lit(q, " AND (");
+	for (size_t i = 0; i < qq->n_datasets; i++) {
+		lit(q, i ? " OR (m.dataset_name = " : "(m.dataset_name = ");
+		text(q, qq->datasets[i].name);
+		if (qq->datasets[i].digest) {
+			lit(q, " AND m.dataset_digest = ");
+			text(q, qq->datasets[i].digest);
+		} else {
+			lit(q, " AND m.dataset_digest IS NULL");
+		}
+		lit(q, ")");
+	}
+	lit(q, ")");
+}
+
+/* The latest value (by timestamp, then step, as MLflow) of a metric logged against the model, optionally only
+ * among the metrics logged on a dataset (name and/or digest). */
+static void model_metric(struct sqlb *q, const struct search_order *o)
+{
+	lit(q, "(");
+	lit(q, MODEL_METRIC_ROWS);
+	text(q, o->key);
+	if (o->dataset_name) {
+		lit(q, " AND m.dataset_name = ");
+		text(q, o->dataset_name);
+	}
+	if (o->dataset_digest) {
+		lit(q, " AND m.dataset_digest = ");
+		text(q, o->dataset_digest);
+	}
+	lit(q, " ORDER BY m.timestamp DESC, m.step DESC LIMIT 1)");
 }
 
 static void model_kv(struct sqlb *q, const char *tbl, const char *key)
@@ -417,6 +453,7 @@ enum mt_error store_logged_models_search(struct store *s, struct arena *a, const
 	struct store_conn *c = store_reader(s);
 	struct sqlb q;
 	sql_init(&q, a);
+	bool has_metric_filter = false;
 	lit(&q, "SELECT l.model_pk FROM logged_models l WHERE l.lifecycle_stage = 'active' AND l.experiment_id IN (");
 	for (size_t i = 0; i < qq->n_experiments; i++) {
 		if (i)
@@ -429,10 +466,17 @@ enum mt_error store_logged_models_search(struct store *s, struct arena *a, const
 		lit(&q, " AND ");
 		switch (cd->ent) {
 		case SEARCH_ENT_METRIC: {
+			/* as MLflow: some value of the metric (any step) compares true, on one of the datasets if given */
 			static const char *const sqlop[] = {" = ", " != ", " > ", " >= ", " < ", " <= "};
-			model_metric(&q, cd->key);
+			has_metric_filter = true;
+			lit(&q, "EXISTS (");
+			lit(&q, MODEL_METRIC_ROWS);
+			text(&q, cd->key);
+			lit(&q, " AND m.value");
 			lit(&q, sqlop[cd->op]);
 			dbl(&q, cd->num);
+			model_datasets(&q, qq);
+			lit(&q, ")");
 			break;
 		}
 		case SEARCH_ENT_PARAM:
@@ -470,14 +514,19 @@ enum mt_error store_logged_models_search(struct store *s, struct arena *a, const
 			break;
 		}
 	}
+	if (qq->n_datasets > 0 && !has_metric_filter) {
+		lit(&q, " AND EXISTS (SELECT 1 FROM metrics m WHERE m.model_id = l.model_id");
+		model_datasets(&q, qq);
+		lit(&q, ")");
+	}
 	lit(&q, " ORDER BY ");
-	bool created_seen = false;
+	bool created_seen = false, model_id_seen = false;
 	for (size_t i = 0; i < qq->n_order; i++) {
 		const struct search_order *o = &qq->order[i];
 		const char *dir = o->asc ? " ASC, " : " DESC, ";
 		for (int pass = 0; pass < 2; pass++) {
 			if (o->ent == SEARCH_ENT_METRIC)
-				model_metric(&q, o->key);
+				model_metric(&q, o);
 			else if (o->ent == SEARCH_ENT_PARAM || o->ent == SEARCH_ENT_TAG)
 				model_kv(&q, o->ent == SEARCH_ENT_PARAM ? "logged_model_params" : "logged_model_tags", o->key);
 			else
@@ -486,8 +535,13 @@ enum mt_error store_logged_models_search(struct store *s, struct arena *a, const
 		}
 		if (o->ent == SEARCH_ENT_ATTRIBUTE && !strcmp(o->key, "creation_timestamp_ms"))
 			created_seen = true;
+		if (o->ent == SEARCH_ENT_ATTRIBUTE && !strcmp(o->key, "model_id"))
+			model_id_seen = true;
 	}
-	lit(&q, created_seen ? "l.model_id ASC" : "l.creation_timestamp_ms DESC, l.model_id ASC");
+	/* MLflow's tie-breakers: newest first, then model_id (each unless already ordered by) */
+	if (!created_seen)
+		lit(&q, "l.creation_timestamp_ms DESC, ");
+	lit(&q, model_id_seen ? "l.model_pk ASC" : "l.model_id ASC");
 	lit(&q, " LIMIT ");
 	i64(&q, qq->limit + 1);
 	lit(&q, " OFFSET ");
