@@ -682,7 +682,7 @@ static enum mt_error ident_logged(struct ctx *c, struct span raw, struct ident *
 static enum mt_error check_runs(struct ctx *c, struct span lhs, const char *cmp, const struct val *v,
                                 struct search_cond *cd)
 {
-	struct ident id;
+	struct ident id = {0};
 	if (ident_runs(c, lhs, &id) != MT_OK)
 		return c->err->code;
 	cd->ent = id.ent;
@@ -775,7 +775,7 @@ static enum mt_error check_experiments(struct ctx *c, struct span lhs, const cha
                                        struct search_cond *cd)
 {
 	static const char *const keys[] = {"name", "experiment_id", "creation_time", "last_update_time", NULL};
-	struct ident id;
+	struct ident id = {0};
 	if (ident_prefixed(c, lhs, keys, "{'name', 'experiment_id', 'creation_time', 'last_update_time'}", false, &id) !=
 	    MT_OK)
 		return c->err->code;
@@ -847,7 +847,7 @@ static enum mt_error check_registry(struct ctx *c, struct span lhs, const char *
 	bool mv = c->kind == SEARCH_MODEL_VERSIONS;
 	static const char *const rm_keys[] = {"name", NULL};
 	static const char *const mv_keys[] = {"name", "version_number", "run_id", "source_path", NULL};
-	struct ident id;
+	struct ident id = {0};
 	if (ident_prefixed(c, lhs, mv ? mv_keys : rm_keys,
 	                   mv ? "{'name', 'version_number', 'run_id', 'source_path'}" : "{'name'}", true, &id) != MT_OK)
 		return c->err->code;
@@ -913,7 +913,7 @@ static enum mt_error check_registry(struct ctx *c, struct span lhs, const char *
 static enum mt_error check_logged(struct ctx *c, struct span lhs, const char *cmp, const struct val *v,
                                   struct search_cond *cd)
 {
-	struct ident id;
+	struct ident id = {0};
 	if (ident_logged(c, lhs, &id) != MT_OK)
 		return c->err->code;
 	cd->ent = id.ent;
