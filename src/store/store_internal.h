@@ -21,7 +21,14 @@ struct store_conn {
 	size_t nslots, used;
 	bool writer;
 	struct store_conn *next_reader; /* registry of reader connections, for closing */
+	struct metric_cache *mcache;    /* writer only: interned metric keys and series (runs_store.c) */
 };
+
+/* The writer's cache of metric keys and series (with their latest point) saves two lookups per logged point.
+ * It must only ever hold committed-or-current-transaction truth: db.c resets it on every rollback, and a job
+ * that hard-deletes runs (gc) resets it. */
+void metric_cache_reset(struct store_conn *c);
+void metric_cache_free(struct store_conn *c);
 
 /* The statement for a static SQL literal, prepared once per connection and cached by the literal's
  * address; returned reset with bindings cleared. NULL on failure (err set). Never pass user text. */
