@@ -63,6 +63,7 @@ MT_HANDLER(api_logged_models_delete_tag);
 MT_HANDLER(api_logged_models_log_params);
 MT_HANDLER(api_logged_models_search);
 MT_HANDLER(api_runs_log_inputs);
+MT_HANDLER(api_experiments_search_datasets);
 MT_HANDLER(api_runs_log_outputs);
 
 /* ---- src/api/artifacts.c ---- */

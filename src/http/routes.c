@@ -29,7 +29,7 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/experiments/restore", api_experiments_restore, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
 	{POST, "/mlflow/experiments/set-experiment-tag", api_experiments_set_tag, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/experiments/delete-experiment-tag", api_experiments_delete_tag, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/experiments/search-datasets", NULL, RES_EXPERIMENT_LIST, "experiment_ids", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
+	{POST, "/mlflow/experiments/search-datasets", api_experiments_search_datasets, RES_EXPERIMENT_LIST, "experiment_ids", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
 
 	/* ---- runs ---- */
 	{POST, "/mlflow/runs/create", api_runs_create, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
