@@ -45,6 +45,7 @@ MT_HANDLER(api_runs_restore);
 MT_HANDLER(api_runs_log_parameter);
 MT_HANDLER(api_runs_set_tag);
 MT_HANDLER(api_runs_delete_tag);
+MT_HANDLER(api_runs_log_model);
 
 /* ---- src/api/metrics.c ---- */
 MT_HANDLER(api_runs_log_metric);

@@ -40,7 +40,7 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/runs/log-parameter", api_runs_log_parameter, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/set-tag", api_runs_set_tag, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/delete-tag", api_runs_delete_tag, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/runs/log-model", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/log-model", api_runs_log_model, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/log-inputs", api_runs_log_inputs, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/outputs", api_runs_log_outputs, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 

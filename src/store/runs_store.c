@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mltrackd/buf.h"
+#include "mltrackd/json.h"
 #include "mltrackd/store_runs.h"
 #include "mltrackd/util.h"
 #include "store_internal.h"
@@ -31,6 +32,7 @@ static const char SQL_RUN_SET_NAME[] = "UPDATE runs SET name = ?2 WHERE run_pk =
 static const char SQL_PARAM_GET[] = "SELECT value FROM params WHERE run_pk = ?1 AND key = ?2";
 static const char SQL_PARAM_INSERT[] = "INSERT INTO params (run_pk, key, value) VALUES (?1, ?2, ?3)";
 static const char SQL_TAG_DELETE[] = "DELETE FROM run_tags WHERE run_pk = ?1 AND key = ?2";
+static const char SQL_TAG_GET[] = "SELECT value FROM run_tags WHERE run_pk = ?1 AND key = ?2";
 static const char SQL_MODEL_EXISTS[] = "SELECT 1 FROM logged_models WHERE model_id = ?1";
 static const char SQL_KEY_GET[] = "SELECT key_id FROM metric_keys WHERE key = ?1";
 static const char SQL_KEY_INSERT[] = "INSERT INTO metric_keys (key) VALUES (?1)";
@@ -968,4 +970,56 @@ enum mt_error store_run_delete_tag(struct store *s, const char *run_id, const ch
 {
 	struct deltag_job j = {run_id, key};
 	return store_write(s, deltag_job, &j, err);
+}
+
+/* ---- a JSON list in a run tag (runs/log-model) ---- */
+
+struct json_tag_job {
+	const char *run_id, *key;
+	const cJSON *item;
+	size_t max_len;
+};
+
+static enum mt_error json_tag_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct json_tag_job *j = arg;
+	int64_t pk;
+	if (active_run(c, j->run_id, &pk, err) != MT_OK)
+		return err->code;
+	sqlite3_stmt *st = db_stmt(c, SQL_TAG_GET, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, pk);
+	db_bind_text(st, 2, j->key);
+	int rc = sqlite3_step(st);
+	cJSON *list = rc == SQLITE_ROW ? cJSON_Parse((const char *)sqlite3_column_text(st, 0)) : NULL;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		cJSON_Delete(list);
+		return db_fail(c, err, rc);
+	}
+	if (!cJSON_IsArray(list)) {
+		cJSON_Delete(list);
+		list = cJSON_CreateArray();
+	}
+	cJSON_AddItemToArray(list, cJSON_Duplicate(j->item, true));
+	struct buf b;
+	buf_init(&b, j->max_len + 1);
+	json_dump_python(&b, list);
+	cJSON_Delete(list);
+	enum mt_error r;
+	if (b.overflow || b.len > j->max_len)
+		r = mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Tag '%.250s' of run %.100s would exceed %zu bytes", j->key,
+		            j->run_id, j->max_len);
+	else
+		r = upsert_tag(c, pk, j->key, b.data, err);
+	buf_free(&b);
+	return r;
+}
+
+enum mt_error store_run_append_json_tag(struct store *s, const char *run_id, const char *key, const cJSON *item,
+                                        size_t max_len, struct mt_err *err)
+{
+	struct json_tag_job j = {run_id, key, item, max_len};
+	return store_write(s, json_tag_job, &j, err);
 }
