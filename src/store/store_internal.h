@@ -57,6 +57,11 @@ struct mt_tag;
 enum mt_error db_read_kv(struct store_conn *c, struct arena *a, const char *sql, int64_t pk, struct mt_tag **out,
                          size_t *n, struct mt_err *err);
 
+/* Experiments by id, with their tags, into out[0..n) in the order of ids (experiments_store.c); ids distinct. */
+struct mt_experiment;
+enum mt_error experiments_load_many(struct store_conn *c, struct arena *a, const int64_t *ids, size_t n,
+                                    struct mt_experiment *out, struct mt_err *err);
+
 /* A full logged model (info, params, tags, metrics) by internal key (models_store.c). */
 struct mt_logged_model;
 enum mt_error models_load(struct store_conn *c, struct arena *a, int64_t pk, struct mt_logged_model *m,

@@ -122,7 +122,7 @@ static void reference_digits(double x, char *out, size_t cap)
 START_TEST(double_format_matches_printf)
 {
 	uint64_t state = 0x9E3779B97F4A7C15ull;
-	for (int i = 0; i < 300000; i++) {
+	for (int i = 0; i < 40000; i++) {
 		state ^= state << 13;
 		state ^= state >> 7;
 		state ^= state << 17;
