@@ -12,14 +12,6 @@
 /* Databricks' limit on comments: [1 .. 65535] characters. */
 #define COMMENT_MAX 65535
 
-/* Databricks' SDKs send the fields of these DELETE calls in the query string; MLflow-style clients send a JSON
- * body. An empty body means the query is the message. */
-static void args_or_query(struct mt_request *req)
-{
-	if ((req->args == NULL || cJSON_GetArraySize(req->args) == 0) && req->query)
-		req->args = req->query;
-}
-
 static bool same_user(const char *a, const char *b)
 {
 	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
@@ -153,8 +145,6 @@ static enum mt_error resolve(struct mt_request *req, struct mt_response *resp, e
 {
 	struct tr_resolve in = {.what = what};
 	bool present = false;
-	if (what == TR_CANCEL)
-		args_or_query(req);
 	if (read_target(req, &in.name, &in.version, &in.stage, err) != MT_OK ||
 	    read_comment(req, false, &in.comment, err) != MT_OK)
 		return err->code;
@@ -169,9 +159,8 @@ static enum mt_error resolve(struct mt_request *req, struct mt_response *resp, e
 			               in.stage);
 	}
 	if (what == TR_CANCEL) {
-		/* Databricks requires `creator`; with auth off (no users) it may be left out. Only the creator, or a
-		 * MANAGE holder, may cancel; the route's READ level may have been checked without the name (it can come
-		 * in the query string), so the level is checked here again. */
+		/* Databricks requires `creator`; here it defaults to the caller. Only the creator, or a MANAGE holder,
+		 * may cancel (the route declares READ: the level to see the request at all). */
 		const char *creator = req->principal;
 		if (json_get_str(req->args, "creator", false, &creator, err) != MT_OK)
 			return err->code;
@@ -273,7 +262,6 @@ MT_HANDLER(api_comments_update)
 MT_HANDLER(api_comments_delete)
 {
 	const char *id, *model;
-	args_or_query(req);
 	struct registry_ctx x = api_registry_ctx(req);
 	if (comment_for_change(req, true, &id, &model, err) != MT_OK || store_comment_delete(&x, id, err) != MT_OK)
 		return err->code;
