@@ -264,3 +264,45 @@ def test_search_registered_models_paging_250(tracking_uri, client, unique):
     assert len(got) == 250 and len({m.name for m in got}) == 250
     keys = [(-m.last_updated_timestamp, m.name) for m in got]
     assert keys == sorted(keys)
+
+
+# ---- issue 5's bad-input acceptance: the reference's error codes, nothing written (both servers) ----
+
+def test_acceptance_bad_input_writes_nothing(client, rest, unique):
+    client.create_registered_model(unique, tags={"t": "1"}, description="orig")
+    client.create_model_version(unique, "s3://bucket/x")
+    before_m, before_v = client.get_registered_model(unique), client.get_model_version(unique, "1")
+    # a duplicate model name
+    dup = {"name": unique, "description": "dup", "tags": [{"key": "t", "value": "2"}]}
+    assert_error(rest.post(API + "registered-models/create", dup), 400, "RESOURCE_ALREADY_EXISTS")
+    # an unknown version, whatever the change
+    missing = f"Model Version (name={unique}, version=7) not found"
+    assert_error(rest.call("PATCH", API + "model-versions/update",
+                           json={"name": unique, "version": "7", "description": "x"}), 404,
+                 "RESOURCE_DOES_NOT_EXIST", missing)
+    assert_error(rest.post(API + "model-versions/transition-stage", {"name": unique, "version": "7",
+                                                                       "stage": "Production",
+                                                                       "archive_existing_versions": True}),
+                 404, "RESOURCE_DOES_NOT_EXIST", missing)
+    assert_error(rest.post(API + "model-versions/set-tag", {"name": unique, "version": "7", "key": "k", "value": "v"}),
+                 404, "RESOURCE_DOES_NOT_EXIST", missing)
+    # an alias on a missing version
+    assert_error(rest.post(API + "registered-models/alias", {"name": unique, "alias": "champ", "version": "7"}),
+                 404, "RESOURCE_DOES_NOT_EXIST", missing)
+    # an invalid stage
+    assert_error(rest.post(API + "model-versions/transition-stage", {"name": unique, "version": "1", "stage": "Prod",
+                                                                       "archive_existing_versions": False}),
+                 400, "INVALID_PARAMETER_VALUE", "Invalid Model Version stage: Prod")
+    # a source outside the allowed schemes and the artifact root
+    assert_error(rest.post(API + "model-versions/create", {"name": unique, "source": "file:///etc/passwd"}),
+                 400, "INVALID_PARAMETER_VALUE")
+    with pytest.raises(MlflowException) as exc:
+        client.create_model_version(unique, "file:///etc/passwd")
+    assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
+    # nothing of it was written
+    m, v = client.get_registered_model(unique), client.get_model_version(unique, "1")
+    assert (m.description, m.tags, m.aliases) == ("orig", {"t": "1"}, {})
+    assert m.last_updated_timestamp == before_m.last_updated_timestamp
+    assert (v.current_stage, v.tags, v.aliases) == ("None", {}, [])
+    assert v.last_updated_timestamp == before_v.last_updated_timestamp
+    assert [x.version for x in client.search_model_versions(f"name = '{unique}'")] == ["1"]
