@@ -116,6 +116,7 @@ MT_HANDLER(api_transition_requests_list);
 MT_HANDLER(api_transition_requests_approve);
 MT_HANDLER(api_transition_requests_reject);
 MT_HANDLER(api_transition_requests_delete);
+MT_HANDLER(api_databricks_transition_stage);
 MT_HANDLER(api_comments_create);
 MT_HANDLER(api_comments_update);
 MT_HANDLER(api_comments_delete);

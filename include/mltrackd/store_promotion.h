@@ -18,6 +18,12 @@ struct mt_activity {
 
 enum tr_resolution { TR_APPROVE, TR_REJECT, TR_CANCEL };
 
+/* transition-stage, recorded: store_mv_transition's change and event, plus an APPLIED_TRANSITION activity (with
+ * the optional comment) and a SYSTEM_TRANSITION activity on each version archive moved to Archived. */
+enum mt_error store_mv_transition_recorded(const struct registry_ctx *x, const char *name, int64_t version,
+                                           const char *stage, bool archive, const char *comment,
+                                           struct mt_model_version *out, struct mt_err *err);
+
 /* Opens a request to move name/version to `stage` (canonical). The version must exist; the same creator asking
  * again for the same stage while a request is open -> RESOURCE_ALREADY_EXISTS. Event transition_request.created. */
 enum mt_error store_tr_create(const struct registry_ctx *x, const char *name, int64_t version, const char *stage,
@@ -27,7 +33,8 @@ enum mt_error store_tr_list(const struct registry_ctx *x, const char *name, int6
                             size_t *n, struct mt_err *err);
 /* Closes the open requests to `stage`: every one for approve/reject, only `creator`'s for cancel (creator NULL
  * matches a request made with auth off). None open -> RESOURCE_DOES_NOT_EXIST. Approve also transitions the
- * version (archive: the others in that stage go to Archived) and writes model_version.stage_transitioned.
+ * version (archive: the others in that stage go to Archived, each with a SYSTEM_TRANSITION activity) and writes
+ * model_version.stage_transitioned.
  * One transition_request.<approved|rejected|deleted> event per closed request; *out is the actor's activity. */
 struct tr_resolve {
 	const char *name;

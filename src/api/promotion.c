@@ -186,6 +186,32 @@ MT_HANDLER(api_transition_requests_approve) { return resolve(req, resp, TR_APPRO
 MT_HANDLER(api_transition_requests_reject) { return resolve(req, resp, TR_REJECT, err); }
 MT_HANDLER(api_transition_requests_delete) { return resolve(req, resp, TR_CANCEL, err); }
 
+/* Databricks' transition-stage with a comment: MLflow's transition, recorded as APPLIED_TRANSITION with the
+ * comment; the answer is a ModelVersionDatabricks (here: the MLflow model version's fields). */
+MT_HANDLER(api_databricks_transition_stage)
+{
+	const char *name, *stage, *comment;
+	int64_t version;
+	bool archive = false, present = false;
+	if (read_target(req, &name, &version, &stage, err) != MT_OK || read_comment(req, false, &comment, err) != MT_OK ||
+	    json_get_bool(req->args, "archive_existing_versions", true, &archive, &present, err) != MT_OK)
+		return err->code;
+	if (archive && strcmp(stage, "Staging") != 0 && strcmp(stage, "Production") != 0)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "Model version transition cannot archive existing model versions because '%.100s' is not an "
+		               "Active stage. Valid stages are ['Staging', 'Production']",
+		               stage);
+	struct registry_ctx x = api_registry_ctx(req);
+	struct mt_model_version v;
+	if (store_mv_transition_recorded(&x, name, version, stage, archive, comment, &v, err) != MT_OK)
+		return err->code;
+	struct jw *w = http_reply_json(req, resp);
+	jw_key(w, "model_version_databricks");
+	api_write_model_version(w, &v);
+	http_reply_json_end(w);
+	return MT_OK;
+}
+
 /* ---- comments ---- */
 
 static void reply_comment(struct mt_request *req, struct mt_response *resp, const struct mt_activity *a,

@@ -104,8 +104,9 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/model-versions/set-tag", api_model_versions_set_tag, RES_MODEL_VERSION, "name", PERM_EDIT, ROUTE_V2},
 	{DELETE, "/mlflow/model-versions/delete-tag", api_model_versions_delete_tag, RES_MODEL_VERSION, "name", PERM_MANAGE, ROUTE_V2},
 
-	/* ---- governed promotion (Databricks' REST shapes). Approve/reject: EDIT here, the stage-specific levels
-	 * (MANAGE_STAGING / MANAGE_PRODUCTION) are the ACL's. transition-requests/delete: READ here, and the handler
+	/* ---- governed promotion (Databricks' REST shapes). Approve/reject and Databricks' transition-stage (with a
+	 * comment): EDIT here, as transition-stage; the stage-specific levels (MANAGE_STAGING / MANAGE_PRODUCTION)
+	 * are the ACL's. transition-requests/delete: READ here, and the handler
 	 * lets only the request's creator or a MANAGE holder cancel it; both DELETEs also take their fields in the
 	 * query string (ROUTE_QUERY_DELETE), as Databricks' SDKs send them. comments/update and /delete name only a
 	 * comment id: any authenticated caller reaches the handler, which allows the comment's author (and, to
@@ -115,6 +116,7 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/transition-requests/approve", api_transition_requests_approve, RES_MODEL_VERSION, "name", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/transition-requests/reject", api_transition_requests_reject, RES_MODEL_VERSION, "name", PERM_EDIT, ROUTE_V2},
 	{DELETE, "/mlflow/transition-requests/delete", api_transition_requests_delete, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_V2 | ROUTE_QUERY_DELETE},
+	{POST, "/mlflow/databricks/model-versions/transition-stage", api_databricks_transition_stage, RES_MODEL_VERSION, "name", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/comments/create", api_comments_create, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_V2},
 	{PATCH, "/mlflow/comments/update", api_comments_update, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
 	{DELETE, "/mlflow/comments/delete", api_comments_delete, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2 | ROUTE_QUERY_DELETE},

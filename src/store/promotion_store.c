@@ -40,6 +40,10 @@ static const char SQL_COMMENT_GET[] =
 static const char SQL_COMMENT_UPDATE[] =
 	"UPDATE model_version_activities SET comment = ?2, last_updated_time = ?3 WHERE activity_pk = ?1";
 static const char SQL_COMMENT_DELETE[] = "DELETE FROM model_version_activities WHERE activity_pk = ?1";
+/* the other live versions in a stage, which archive_existing_versions is about to move to Archived */
+static const char SQL_IN_STAGE[] =
+	"SELECT o.mv_pk FROM model_versions v JOIN model_versions o ON o.model_pk = v.model_pk"
+	" WHERE v.mv_pk = ?1 AND o.current_stage = ?2 AND o.mv_pk != ?1 ORDER BY o.version";
 static const char SQL_EVENT_INSERT[] =
 	"INSERT INTO events (entity, action, payload, created_at, actor) VALUES (?1, ?2, ?3, ?4, ?5)";
 
@@ -105,8 +109,8 @@ static enum mt_error read_acts(struct store_conn *c, struct arena *a, sqlite3_st
 
 /* Appends an activity row and describes it in *o (fields not given stay NULL). */
 static enum mt_error add_activity(struct store_conn *c, struct arena *a, int64_t mv, const char *type,
-                                  const char *from, const char *to, const char *comment, const char *user,
-                                  struct mt_activity *o, struct mt_err *err)
+                                  const char *from, const char *to, const char *comment, const char *system_comment,
+                                  const char *user, struct mt_activity *o, struct mt_err *err)
 {
 	char id[33];
 	mt_random_hex(id, 16);
@@ -120,7 +124,7 @@ static enum mt_error add_activity(struct store_conn *c, struct arena *a, int64_t
 	db_bind_text(st, 4, from);
 	db_bind_text(st, 5, to);
 	db_bind_text(st, 6, comment);
-	sqlite3_bind_null(st, 7);
+	db_bind_text(st, 7, system_comment);
 	db_bind_text(st, 8, user);
 	sqlite3_bind_int64(st, 9, now);
 	if (db_exec_stmt(c, st, err) != MT_OK)
@@ -131,6 +135,7 @@ static enum mt_error add_activity(struct store_conn *c, struct arena *a, int64_t
 	o->from_stage = from;
 	o->to_stage = to;
 	o->comment = comment;
+	o->system_comment = system_comment;
 	o->user_id = user;
 	o->creation_timestamp = o->last_updated_timestamp = now;
 	return MT_OK;
@@ -216,6 +221,80 @@ static enum mt_error comment_event(struct store_conn *c, const struct registry_c
 	return ev_emit(c, x->actor, "comment", action, &e, err);
 }
 
+/* ---- transitions, recorded ---- */
+
+/* Runs transition-stage's step and records it: an activity of `type` (NULL: none, the caller records its own)
+ * on the version, and a SYSTEM_TRANSITION on each version archive_existing_versions moved to Archived. */
+static enum mt_error transition_recorded(struct store_conn *c, const struct registry_ctx *x, const char *name,
+                                         int64_t version, const char *stage, bool archive, const char *comment,
+                                         const char *type, struct mt_model_version *out, struct mt_err *err)
+{
+	int64_t mv;
+	const char *from;
+	if (version_of(c, x->a, name, version, &mv, &from, err) != MT_OK)
+		return err->code;
+	int64_t *others = NULL;
+	size_t n = 0, cap = 0;
+	if (archive) {
+		sqlite3_stmt *st = db_stmt(c, SQL_IN_STAGE, err);
+		if (!st)
+			return err->code;
+		sqlite3_bind_int64(st, 1, mv);
+		db_bind_text(st, 2, stage);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 4;
+				int64_t *nv = arena_alloc(x->a, ncap * sizeof *nv);
+				if (n)
+					memcpy(nv, others, n * sizeof *nv);
+				others = nv;
+				cap = ncap;
+			}
+			others[n++] = sqlite3_column_int64(st, 0);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return db_fail(c, err, rc);
+	}
+	if (registry_transition_step(c, x, name, version, stage, archive, out, err) != MT_OK)
+		return err->code;
+	struct mt_activity act;
+	if (type && add_activity(c, x->a, mv, type, from, stage, comment, NULL, x->actor, &act, err) != MT_OK)
+		return err->code;
+	for (size_t i = 0; i < n; i++) {
+		char *why = arena_printf(x->a, "Archived by the transition of version %lld to %s", (long long)version, stage);
+		if (add_activity(c, x->a, others[i], "SYSTEM_TRANSITION", stage, "Archived", NULL, why, x->actor, &act, err) !=
+		    MT_OK)
+			return err->code;
+	}
+	return MT_OK;
+}
+
+struct transition_job {
+	const struct registry_ctx *x;
+	const char *name, *stage, *comment;
+	int64_t version;
+	bool archive;
+	struct mt_model_version *out;
+};
+
+static enum mt_error transition_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct transition_job *j = arg;
+	return transition_recorded(c, j->x, j->name, j->version, j->stage, j->archive, j->comment, "APPLIED_TRANSITION",
+	                           j->out, err);
+}
+
+enum mt_error store_mv_transition_recorded(const struct registry_ctx *x, const char *name, int64_t version,
+                                           const char *stage, bool archive, const char *comment,
+                                           struct mt_model_version *out, struct mt_err *err)
+{
+	struct transition_job j = {.x = x, .name = name, .version = version, .stage = stage, .archive = archive,
+	                           .comment = comment, .out = out};
+	return store_write(x->s, transition_job, &j, err);
+}
+
 /* ---- transition requests ---- */
 
 struct tr_job {
@@ -248,8 +327,8 @@ static enum mt_error tr_create_job(struct store_conn *c, void *arg, struct mt_er
 		               "A transition request to stage '%s' for Model Version (name=%.500s, version=%lld) by this "
 		               "user is already open.",
 		               j->stage, j->name, (long long)j->version);
-	if (add_activity(c, j->x->a, mv, "REQUESTED_TRANSITION", from, j->stage, j->comment, j->x->actor, j->out,
-	                 err) != MT_OK)
+	if (add_activity(c, j->x->a, mv, "REQUESTED_TRANSITION", from, j->stage, j->comment, NULL, j->x->actor,
+	                 j->out, err) != MT_OK)
 		return err->code;
 	st = db_stmt(c, SQL_TR_INSERT, err);
 	if (!st)
@@ -347,7 +426,8 @@ static enum mt_error tr_resolve_job(struct store_conn *c, void *arg, struct mt_e
 	}
 	if (in->what == TR_APPROVE) {
 		struct mt_model_version after;
-		if (registry_transition_step(c, j->x, in->name, in->version, in->stage, in->archive, &after, err) != MT_OK)
+		if (transition_recorded(c, j->x, in->name, in->version, in->stage, in->archive, NULL, NULL, &after, err) !=
+		    MT_OK)
 			return err->code;
 	}
 	static const char *const action[] = {[TR_APPROVE] = "approved", [TR_REJECT] = "rejected", [TR_CANCEL] = "deleted"};
@@ -363,7 +443,7 @@ static enum mt_error tr_resolve_job(struct store_conn *c, void *arg, struct mt_e
 		             reqs[i].creator, reqs[i].id, true, in->comment, err) != MT_OK)
 			return err->code;
 	}
-	return add_activity(c, a, mv, type[in->what], from, in->stage, in->comment, j->x->actor, j->out, err);
+	return add_activity(c, a, mv, type[in->what], from, in->stage, in->comment, NULL, j->x->actor, j->out, err);
 }
 
 enum mt_error store_tr_resolve(const struct registry_ctx *x, const struct tr_resolve *in, struct mt_activity *out,
@@ -381,7 +461,7 @@ static enum mt_error comment_create_job(struct store_conn *c, void *arg, struct 
 	int64_t mv;
 	const char *stage;
 	if (version_of(c, j->x->a, j->name, j->version, &mv, &stage, err) != MT_OK ||
-	    add_activity(c, j->x->a, mv, "NEW_COMMENT", NULL, NULL, j->comment, j->x->actor, j->out, err) != MT_OK)
+	    add_activity(c, j->x->a, mv, "NEW_COMMENT", NULL, NULL, j->comment, NULL, j->x->actor, j->out, err) != MT_OK)
 		return err->code;
 	return comment_event(c, j->x, "created", j->name, j->version, j->out, err);
 }

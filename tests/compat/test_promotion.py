@@ -119,6 +119,29 @@ def test_transition_request_bad_input(mltrackd_only, client, rest, unique):
     assert _stage(client, unique, "1") == "None"
 
 
+def test_databricks_transition_stage_is_recorded(mltrackd_only, client, rest, unique):
+    _versions(client, unique, 2)
+    # MLflow's transition-stage is recorded too
+    client.transition_model_version_stage(unique, "1", "Staging")
+    r = rest.post(API + "databricks/model-versions/transition-stage",
+                  {"name": unique, "version": "2", "stage": "staging", "archive_existing_versions": True,
+                   "comment": "hotfix"})
+    assert r.status_code == 200, r.text
+    mv = r.json()["model_version_databricks"]
+    assert (mv["name"], mv["version"], mv["current_stage"]) == (unique, "2", "Staging")
+    assert _stage(client, unique, "1") == "Archived"
+    acts = rest.get(API + "activities/list", name=unique, version="2").json()["activities"]
+    assert [(a["activity_type"], a["from_stage"], a["to_stage"], a.get("comment")) for a in acts] == [
+        ("APPLIED_TRANSITION", "None", "Staging", "hotfix")]
+    acts = rest.get(API + "activities/list", name=unique, version="1").json()["activities"]
+    assert [(a["activity_type"], a["to_stage"]) for a in acts] == [("APPLIED_TRANSITION", "Staging"),
+                                                                   ("SYSTEM_TRANSITION", "Archived")]
+    assert acts[1]["system_comment"] == "Archived by the transition of version 2 to Staging"
+    body = {"name": unique, "version": "2", "stage": "Production"}
+    assert_error(rest.post(API + "databricks/model-versions/transition-stage", body), 400, "INVALID_PARAMETER_VALUE",
+                 "archive_existing_versions")
+
+
 # ---- comments (mltrackd extension) ----
 
 def test_comments_create_update_delete(mltrackd_only, client, rest, unique):

@@ -124,6 +124,25 @@ START_TEST(request_approve_transitions_and_archives)
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(log[0].activity_type, "REQUESTED_TRANSITION");
 	ck_assert_str_eq(log[1].activity_type, "APPROVED_REQUEST");
+	/* the version the approval archived says so */
+	ck_assert_int_eq(store_activities_list(&x, "m", 1, &log, &n, &err), MT_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(log[0].activity_type, "SYSTEM_TRANSITION");
+	ck_assert_str_eq(log[0].from_stage, "Production");
+	ck_assert_str_eq(log[0].to_stage, "Archived");
+	ck_assert_str_eq(log[0].system_comment, "Archived by the transition of version 2 to Production");
+
+	/* a direct transition, recorded */
+	ck_assert_int_eq(store_mv_transition_recorded(&x, "m", 3, "Production", true, "hotfix", &v, &err), MT_OK);
+	ck_assert_str_eq(v.current_stage, "Production");
+	ck_assert_str_eq(stage_of(2), "Archived");
+	ck_assert_int_eq(store_activities_list(&x, "m", 3, &log, &n, &err), MT_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(log[0].activity_type, "APPLIED_TRANSITION");
+	ck_assert_str_eq(log[0].comment, "hotfix");
+	ck_assert_str_eq(log[0].user_id, "bob");
+	ck_assert_int_eq(store_activities_list(&x, "m", 2, &log, &n, &err), MT_OK);
+	ck_assert_str_eq(log[n - 1].activity_type, "SYSTEM_TRANSITION");
 }
 END_TEST
 
