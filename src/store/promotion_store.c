@@ -229,8 +229,8 @@ static enum mt_error transition_recorded(struct store_conn *c, const struct regi
                                          int64_t version, const char *stage, bool archive, const char *comment,
                                          const char *type, struct mt_model_version *out, struct mt_err *err)
 {
-	int64_t mv;
-	const char *from;
+	int64_t mv = 0;
+	const char *from = NULL;
 	if (version_of(c, x->a, name, version, &mv, &from, err) != MT_OK)
 		return err->code;
 	int64_t *others = NULL;
@@ -309,8 +309,8 @@ struct tr_job {
 static enum mt_error tr_create_job(struct store_conn *c, void *arg, struct mt_err *err)
 {
 	struct tr_job *j = arg;
-	int64_t mv;
-	const char *from;
+	int64_t mv = 0;
+	const char *from = NULL;
 	if (version_of(c, j->x->a, j->name, j->version, &mv, &from, err) != MT_OK)
 		return err->code;
 	sqlite3_stmt *st = db_stmt(c, SQL_TR_EXISTS, err);
@@ -356,8 +356,8 @@ enum mt_error store_tr_list(const struct registry_ctx *x, const char *name, int6
                             size_t *n, struct mt_err *err)
 {
 	struct store_conn *c = store_reader(x->s);
-	int64_t mv;
-	const char *stage;
+	int64_t mv = 0;
+	const char *stage = NULL;
 	if (version_of(c, x->a, name, version, &mv, &stage, err) != MT_OK)
 		return err->code;
 	sqlite3_stmt *st = db_stmt(c, SQL_TR_LIST, err);
@@ -408,12 +408,12 @@ static enum mt_error tr_resolve_job(struct store_conn *c, void *arg, struct mt_e
 	struct tr_job *j = arg;
 	const struct tr_resolve *in = j->in;
 	struct arena *a = j->x->a;
-	int64_t mv;
-	const char *from;
+	int64_t mv = 0;
+	const char *from = NULL;
 	if (version_of(c, a, in->name, in->version, &mv, &from, err) != MT_OK)
 		return err->code;
-	struct open_req *reqs;
-	size_t n;
+	struct open_req *reqs = NULL;
+	size_t n = 0;
 	if (open_requests(c, a, mv, in, &reqs, &n, err) != MT_OK)
 		return err->code;
 	if (n == 0) {
@@ -458,8 +458,8 @@ enum mt_error store_tr_resolve(const struct registry_ctx *x, const struct tr_res
 static enum mt_error comment_create_job(struct store_conn *c, void *arg, struct mt_err *err)
 {
 	struct tr_job *j = arg;
-	int64_t mv;
-	const char *stage;
+	int64_t mv = 0;
+	const char *stage = NULL;
 	if (version_of(c, j->x->a, j->name, j->version, &mv, &stage, err) != MT_OK ||
 	    add_activity(c, j->x->a, mv, "NEW_COMMENT", NULL, NULL, j->comment, NULL, j->x->actor, j->out, err) != MT_OK)
 		return err->code;
@@ -560,8 +560,8 @@ enum mt_error store_activities_list(const struct registry_ctx *x, const char *na
                                     struct mt_activity **out, size_t *n, struct mt_err *err)
 {
 	struct store_conn *c = store_reader(x->s);
-	int64_t mv;
-	const char *stage;
+	int64_t mv = 0;
+	const char *stage = NULL;
 	if (version_of(c, x->a, name, version, &mv, &stage, err) != MT_OK)
 		return err->code;
 	sqlite3_stmt *st = db_stmt(c, SQL_ACT_LIST, err);

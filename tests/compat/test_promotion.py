@@ -329,3 +329,52 @@ def test_acceptance_bad_input_writes_nothing(client, rest, unique):
     assert (v.current_stage, v.tags, v.aliases) == ("None", {}, [])
     assert v.last_updated_timestamp == before_v.last_updated_timestamp
     assert [x.version for x in client.search_model_versions(f"name = '{unique}'")] == ["1"]
+
+
+# ---- who did it, with authentication on (mltrackd extension) ----
+
+def test_promotion_records_the_principal(mltrackd_only, auth_server, monkeypatch, unique):
+    from mlflow.server import get_app_client
+
+    admin = auth_server.ADMIN
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", admin[0])
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", admin[1])
+    users = get_app_client("basic-auth", tracking_uri=auth_server.url)
+    pw = "user-password-5678"
+    alice, bob = unique + "-alice", unique + "-bob"
+    users.create_user(alice, pw)
+    users.create_user(bob, pw)
+    base = auth_server.url + API
+
+    def call(who, method, path, **kw):
+        auth = admin if who == "admin" else (who, pw) if who else None
+        return requests.request(method, base + path, auth=auth, timeout=60, **kw)
+
+    assert call("admin", "POST", "registered-models/create", json={"name": unique}).status_code == 200
+    assert call("admin", "POST", "model-versions/create", json={"name": unique, "source": "s3://b/m"}).status_code == 200
+    # a reader (the default permission) may request, and may only cancel their own request
+    r = call(alice, "POST", "transition-requests/create", json={"name": unique, "version": "1", "stage": "Staging"})
+    assert r.status_code == 200, r.text
+    req = r.json()["request"]
+    assert req["user_id"] == alice and req["available_actions"] == ["CANCEL_TRANSITION_REQUEST"]
+    r = call(bob, "DELETE", "transition-requests/delete",
+             params={"name": unique, "version": "1", "stage": "Staging", "creator": alice})
+    assert_error(r, 403, "PERMISSION_DENIED")
+    r = call(bob, "POST", "transition-requests/approve",
+             json={"name": unique, "version": "1", "stage": "Staging", "archive_existing_versions": False})
+    assert_error(r, 403, "PERMISSION_DENIED")
+    # the model's creator (MANAGE) approves
+    r = call("admin", "POST", "transition-requests/approve",
+             json={"name": unique, "version": "1", "stage": "Staging", "archive_existing_versions": False})
+    assert r.status_code == 200, r.text
+    assert r.json()["activity"]["user_id"] == admin[0]
+    # comments: the author edits, others may not
+    c = call(alice, "POST", "comments/create", json={"name": unique, "version": "1", "comment": "hi"}).json()["comment"]
+    assert c["user_id"] == alice and set(c["available_actions"]) == {"EDIT_COMMENT", "DELETE_COMMENT"}
+    assert_error(call(bob, "PATCH", "comments/update", json={"id": c["id"], "comment": "x"}), 403, "PERMISSION_DENIED")
+    r = call(alice, "PATCH", "comments/update", json={"id": c["id"], "comment": "hello"})
+    assert r.status_code == 200 and r.json()["comment"]["comment"] == "hello"
+    acts = call(bob, "GET", "activities/list", params={"name": unique, "version": "1"}).json()["activities"]
+    assert [(a["activity_type"], a["user_id"]) for a in acts] == [
+        ("REQUESTED_TRANSITION", alice), ("APPROVED_REQUEST", admin[0]), ("NEW_COMMENT", alice)]
+    assert call(None, "GET", "activities/list", params={"name": unique, "version": "1"}).status_code == 401
