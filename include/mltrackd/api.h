@@ -112,4 +112,16 @@ MT_HANDLER(api_model_versions_get_download_uri);
 MT_HANDLER(api_model_versions_set_tag);
 MT_HANDLER(api_model_versions_delete_tag);
 
+/* ---- src/api/promotion.c (Databricks' transition requests and comments) ---- */
+MT_HANDLER(api_transition_requests_create);
+MT_HANDLER(api_transition_requests_list);
+MT_HANDLER(api_transition_requests_approve);
+MT_HANDLER(api_transition_requests_reject);
+MT_HANDLER(api_transition_requests_delete);
+MT_HANDLER(api_databricks_transition_stage);
+MT_HANDLER(api_comments_create);
+MT_HANDLER(api_comments_update);
+MT_HANDLER(api_comments_delete);
+MT_HANDLER(api_activities_list);
+
 #endif
