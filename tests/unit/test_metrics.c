@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mltrackd/arena.h"
 #include "mltrackd/buf.h"
@@ -171,6 +172,34 @@ START_TEST(metric_cache_after_gc)
 	ck_assert_int_eq(cJSON_GetArraySize(h), 1);
 	ck_assert(num(cJSON_GetArrayItem(h, 0), "value") == 7);
 	ck_assert(latest("g") == 7);
+}
+END_TEST
+
+/* Sustained writes keep the WAL bounded: checkpoints copy it into the main file and it restarts from the top
+ * (a checkpoint that never completes lets it grow without end, which slowed every read). */
+START_TEST(wal_stays_bounded)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	for (int batch = 0; batch < 30; batch++) {
+		buf_reset(&b);
+		buf_printf(&b, "{\"run_id\": \"%s\", \"metrics\": [", run);
+		for (int k = 0; k < 1000; k++)
+			buf_printf(&b, "%s{\"key\": \"w%04d\", \"value\": %d, \"timestamp\": %d, \"step\": %d}", k ? "," : "", k,
+			           batch, 1000 + batch, batch);
+		buf_puts(&b, "]}");
+		ck_assert_int_eq(call(MT_POST, "runs/log-batch", "%s", b.data)->status, 200);
+	}
+	buf_free(&b);
+	char path[300];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/t.db-wal", fx.dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	off_t wal = st.st_size;
+	snprintf(path, sizeof path, "%s/t.db", fx.dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_msg(st.st_size > 256 * 1024, "main file %lld bytes: nothing was checkpointed", (long long)st.st_size);
+	ck_assert_msg(wal < 64 * 1024 * 1024 + 4 * 1024 * 1024, "WAL at %lld bytes", (long long)wal);
 }
 END_TEST
 
@@ -410,6 +439,7 @@ Suite *metrics_suite(void)
 	tcase_add_test(tc, ajax_history_bulk);
 	tcase_add_test(tc, concurrent_writers);
 	tcase_add_test(tc, metric_cache_after_gc);
+	tcase_add_test(tc, wal_stays_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
