@@ -235,9 +235,18 @@ static void log_request(struct MHD_Connection *conn, struct conn_ctx *cx, int64_
 	const char *emsg = ecode ? cx->error_msg : NULL;
 	enum mt_log_level lvl = cx->status >= 500 || !completed ? MT_LOG_WARN : MT_LOG_INFO;
 	if (mt_log_get_format() == MT_LOG_TEXT) {
+		/* The human format is unquoted: control bytes (a decoded %0a...) must not start a forged line. */
+		char user[130];
+		snprintf(user, sizeof user, "%.128s", req->principal ? req->principal : "-");
+		for (char *p = path; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		for (char *p = user; *p; p++)
+			if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+				*p = '?';
 		mt_log(lvl, "%s \"%s %s\" %d %zu %.3fms%s rid=%s route=%s user=%s%s%s", addr, m, path, cx->status,
-		       cx->resp_bytes, (double)micros / 1000.0, completed ? "" : " (aborted)", cx->request_id, route,
-		       req->principal ? req->principal : "-", ecode ? " error=" : "", ecode ? ecode : "");
+		       cx->resp_bytes, (double)micros / 1000.0, completed ? "" : " (aborted)", cx->request_id, route, user,
+		       ecode ? " error=" : "", ecode ? ecode : "");
 		return;
 	}
 	struct mt_log_field f[] = {
