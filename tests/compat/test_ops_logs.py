@@ -8,7 +8,7 @@ import re
 import pytest
 import requests
 
-from conftest import Server
+from conftest import REPO, Server
 
 pytestmark = pytest.mark.usefixtures("mltrackd_only")
 
@@ -113,3 +113,18 @@ def test_logfmt_log_lines(server_kind, unique):
     nope = [x for x in reqs if x["status"] == "404"]
     assert len(nope) == 1 and nope[0]["route"] == "unmatched" and nope[0]["path"].endswith(unique)
     assert nope[0]["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+def test_bad_log_format_and_metrics_port_are_refused():
+    import os
+    import subprocess
+
+    binary = os.environ.get("MLTRACKD_BIN", os.path.join(REPO, "build", "mltrackd"))
+    for args, message in ((["--log-format", "xml"], "invalid --log-format 'xml'"),
+                          (["--port", "5999", "--metrics-port", "5999"], "invalid --metrics-port '5999'"),
+                          (["--metrics-port", "0"], "invalid --metrics-port '0'")):
+        p = subprocess.run([binary, *args], capture_output=True, text=True, timeout=30,
+                           env={**os.environ, "MLTRACKD_LOG_FORMAT": "json"})
+        assert p.returncode == 2 and message in p.stderr, (args, p.returncode, p.stderr)
+    p = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30)
+    assert "--log-format" in p.stdout and "--metrics-port" in p.stdout
