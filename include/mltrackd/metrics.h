@@ -21,6 +21,8 @@ void metrics_request(const struct mt_request *req, int status, int64_t micros);
 /* One writer transaction: jobs merged into it and the time it took to commit. */
 void metrics_commit(size_t jobs, int64_t micros);
 void metrics_in_flight(int delta);
+/* Write jobs queued for, or being committed by, the writer thread (store_write). */
+void metrics_write_waiting(int delta);
 void metrics_artifact_bytes(uint64_t in, uint64_t out);
 
 /* Webhooks: the delivery side reports each attempt's outcome, and may register a function that returns the

@@ -42,7 +42,7 @@ static const char *const prefixes[] = {"", "/api/2.0", "/ajax-api/2.0", "/api/3.
 static struct route_stats *stats; /* NSTATS: [route * NPFX + prefix], the last = unmatched */
 static _Atomic uint64_t commit_hist[NLAT + 1], commit_sum_us, commit_count;
 static _Atomic uint64_t batch_hist[NBATCH + 1], batch_sum;
-static _Atomic int64_t in_flight;
+static _Atomic int64_t in_flight, write_waiting;
 static _Atomic uint64_t art_in, art_out;
 static _Atomic uint64_t deliveries[3];
 static _Atomic(metrics_gauge_fn) outbox_fn;
@@ -105,6 +105,7 @@ void metrics_commit(size_t jobs, int64_t micros)
 }
 
 void metrics_in_flight(int delta) { atomic_fetch_add_explicit(&in_flight, delta, memory_order_relaxed); }
+void metrics_write_waiting(int delta) { atomic_fetch_add_explicit(&write_waiting, delta, memory_order_relaxed); }
 
 void metrics_artifact_bytes(uint64_t in, uint64_t out)
 {
@@ -233,6 +234,9 @@ void metrics_render(struct buf *b)
 	buf_printf(b, "# HELP mltrackd_http_in_flight_requests Requests being served now.\n"
 	              "# TYPE mltrackd_http_in_flight_requests gauge\nmltrackd_http_in_flight_requests %lld\n",
 	           (long long)atomic_load(&in_flight));
+	buf_printf(b, "# HELP mltrackd_db_write_queue_jobs Write requests queued for or being committed by the writer.\n"
+	              "# TYPE mltrackd_db_write_queue_jobs gauge\nmltrackd_db_write_queue_jobs %lld\n",
+	           (long long)atomic_load(&write_waiting));
 	buf_puts(b, "# HELP mltrackd_db_commit_duration_seconds Writer transaction commit latency.\n"
 	            "# TYPE mltrackd_db_commit_duration_seconds histogram\n");
 	render_hist(b, "mltrackd_db_commit_duration_seconds", "", commit_hist, ld(&commit_sum_us));

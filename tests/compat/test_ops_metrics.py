@@ -48,6 +48,8 @@ def test_metrics_parse_and_counters_move(server, client, unique):
     assert before["mltrackd_http_in_flight_requests"].type == "gauge"
     assert before["mltrackd_db_commit_duration_seconds"].type == "histogram"
     assert before["mltrackd_db_commit_batch_jobs"].type == "histogram"
+    assert before["mltrackd_db_write_queue_jobs"].type == "gauge"
+    assert sample(before, "mltrackd_db_write_queue_jobs") >= 0
     assert before["mltrackd_artifact_bytes"].type == "counter"
     assert before["mltrackd_webhook_deliveries"].type == "counter"
     assert before["mltrackd_events_outbox_last_id"].type == "gauge"
