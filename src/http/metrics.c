@@ -149,8 +149,10 @@ static void render_hist(struct buf *b, const char *name, const char *labels, _At
 		else
 			buf_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, labels[0] ? "," : "", (unsigned long long)cum);
 	}
-	buf_printf(b, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels, (double)sum_us / 1e6, name, labels,
-	           (unsigned long long)cum);
+	/* No empty "{}" on a family without labels: valid 0.0.4, but some parsers reject it. */
+	const char *open = labels[0] ? "{" : "", *close = labels[0] ? "}" : "";
+	buf_printf(b, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", name, open, labels, close, (double)sum_us / 1e6, name,
+	           open, labels, close, (unsigned long long)cum);
 }
 
 static long proc_status_kb(const char *field)

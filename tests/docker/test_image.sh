@@ -72,8 +72,13 @@ trap cleanup EXIT
 if ! pm image exists "$base"; then
   say "debootstrap --variant=minbase bookworm ($mirror)"
   rm -rf "$work/rootfs"
-  debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
-    { tail -20 "$work/debootstrap.log"; fail "debootstrap failed"; }
+  # One retry: a mirror hiccup should not fail CI.
+  if ! debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1; then
+    say "debootstrap failed ($(tail -1 "$work/debootstrap.log")); retrying once"
+    rm -rf "$work/rootfs"
+    debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+      { tail -20 "$work/debootstrap.log"; fail "debootstrap failed twice"; }
+  fi
   # As debian:bookworm-slim: no downloaded packages or lists, and dpkg's settings of Debian's container images
   # (no docs, man pages or locales unpacked; unsafe-io, since an image build is redone, not recovered).
   rm -rf "$work/rootfs"/var/cache/apt/archives/*.deb "$work/rootfs"/var/lib/apt/lists/*
@@ -81,6 +86,7 @@ if ! pm image exists "$base"; then
     'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' \
     'path-include /usr/share/locale/locale.alias' >"$work/rootfs/etc/dpkg/dpkg.cfg.d/docker"
   echo force-unsafe-io >"$work/rootfs/etc/dpkg/dpkg.cfg.d/docker-apt-speedup"
+  echo 'Acquire::Retries "3";' >"$work/rootfs/etc/apt/apt.conf.d/80-retries"
   tar -C "$work/rootfs" -c . | pm import - "$base" >"$work/import.log" 2>&1 || { cat "$work/import.log"; fail "podman import failed"; }
   rm -rf "$work/rootfs"
   say "base image imported ($(elapsed))"
