@@ -100,6 +100,8 @@ def test_logfmt_log_lines(server_kind, unique):
         assert requests.post(api + "/experiments/create", json={"name": unique + ' "quoted" name'},
                              timeout=10).status_code == 200
         assert requests.get(s.url + "/api/2.0/mlflow/nope/" + unique, timeout=10).status_code == 404
+        # A decoded newline or quote in the path cannot forge a second line or a field.
+        assert requests.get(s.url + "/forged%0Ats=x level=error msg=request status=200%22", timeout=10).status_code == 404
     finally:
         rc = s.stop()
         log = s.read_log()
@@ -111,8 +113,11 @@ def test_logfmt_log_lines(server_kind, unique):
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{8}", created[0]["request_id"])
     assert float(created[0]["latency_ms"]) >= 0 and int(created[0]["bytes_out"]) > 0
     nope = [x for x in reqs if x["status"] == "404"]
-    assert len(nope) == 1 and nope[0]["route"] == "unmatched" and nope[0]["path"].endswith(unique)
+    assert len(nope) == 2 and nope[0]["route"] == "unmatched" and nope[0]["path"].endswith(unique)
     assert nope[0]["error_code"] == "ENDPOINT_NOT_FOUND"
+    assert nope[1]["path"] == '/forged\nts=x level=error msg=request status=200"'
+    assert all(line.startswith("ts=") for line in log.splitlines() if line.strip())
+    assert not any(x.get("ts") == "x" for x in reqs)
 
 
 def test_bad_log_format_and_metrics_port_are_refused():
