@@ -4,6 +4,7 @@
 # pinned mlflow), builds the release and the ASan+UBSan flavours, lints, runs the Check suites under
 # sanitizers, then the compat suite against mltrackd (sanitized binary) and against the reference mlflow server.
 #   MT_SKIP_REFERENCE=1  skip the reference-server run (local iteration only; CI runs both)
+#   MT_SKIP_DOCKER=1     skip the container image test (local iteration only; CI runs it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
@@ -28,6 +29,8 @@ for r in build-asan/replay_*; do
 done
 step "compat suite vs mltrackd (asan+ubsan build)"
 MLTRACKD_BIN="$PWD/build-asan/mltrackd" .venv/bin/python -m pytest -q -p no:cacheprovider tests/compat --server=mltrackd
+step "container image (podman build from the repository, inspect, run where the sandbox allows)"
+tests/docker/test_image.sh
 if [ "${MT_SKIP_REFERENCE:-0}" != "1" ]; then
   step "compat suite vs reference mlflow server"
   .venv/bin/python -m pytest -q -p no:cacheprovider tests/compat --server=reference

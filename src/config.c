@@ -10,6 +10,7 @@
 
 #include "mltrackd/buf.h"
 #include "mltrackd/config.h"
+#include "mltrackd/log.h"
 #include "mltrackd/util.h"
 
 static void usage(FILE *f)
@@ -31,6 +32,11 @@ static void usage(FILE *f)
 	        "  --max-body-bytes N           JSON request body limit (default 67108864)\n"
 	        "  --allow-insecure-remote      allow listening on a non-loopback address without authentication\n"
 	        "  --quiet                      no access log\n"
+	        "  --log-format FORMAT          text (default), json or logfmt: one line per request with request id,\n"
+	        "                               route, status, latency, bytes and principal (env MLTRACKD_LOG_FORMAT)\n"
+	        "  --metrics-port PORT          also serve GET /metrics without authentication on this port (same\n"
+	        "                               host); on the main port /metrics needs an authenticated user when\n"
+	        "                               authentication is on (env MLTRACKD_METRICS_PORT)\n"
 	        "  --app-name basic-auth, --auth  require authentication (HTTP Basic or Bearer tokens) and enforce\n"
 	        "                               permissions; the first admin comes from MLFLOW_AUTH_ADMIN_PASSWORD\n"
 	        "                               (or MLTRACKD_ADMIN_PASSWORD, or admin_password in MLFLOW_AUTH_CONFIG_PATH)\n"
@@ -151,6 +157,8 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		insecure = truthy(v);
 	if ((v = env2("MLTRACKD_QUIET", NULL)))
 		cfg->quiet = truthy(v);
+	const char *log_format = env2("MLTRACKD_LOG_FORMAT", NULL);
+	const char *metrics_port = env2("MLTRACKD_METRICS_PORT", NULL);
 	if ((v = env2("MLFLOW_AUTH_CONFIG_PATH", NULL)))
 		load_auth_ini(cfg, v);
 	if ((v = env2("MLTRACKD_AUTH", NULL)))
@@ -163,7 +171,8 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		cfg->admin_password = v;
 
 	enum { O_HOST = 1, O_PORT, O_BACKEND, O_ROOT, O_DEST, O_SERVE, O_NOSERVE, O_ONLY, O_WORKERS, O_MAXBODY,
-	       O_INSECURE, O_QUIET, O_HELP, O_VERSION, O_APPNAME, O_AUTH, O_DEFPERM, O_ADMINUSER, O_OLDER };
+	       O_INSECURE, O_QUIET, O_HELP, O_VERSION, O_APPNAME, O_AUTH, O_DEFPERM, O_ADMINUSER, O_OLDER,
+	       O_LOGFORMAT, O_METRICSPORT };
 	static const struct option opts[] = {
 		{"host", required_argument, NULL, O_HOST}, {"port", required_argument, NULL, O_PORT},
 		{"backend-store-uri", required_argument, NULL, O_BACKEND},
@@ -177,6 +186,8 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		{"default-permission", required_argument, NULL, O_DEFPERM},
 		{"admin-username", required_argument, NULL, O_ADMINUSER},
 		{"older-than", required_argument, NULL, O_OLDER},
+		{"log-format", required_argument, NULL, O_LOGFORMAT},
+		{"metrics-port", required_argument, NULL, O_METRICSPORT},
 		{"help", no_argument, NULL, O_HELP}, {"version", no_argument, NULL, O_VERSION}, {NULL, 0, NULL, 0}};
 	optind = 1;
 	int c;
@@ -221,6 +232,8 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		case O_DEFPERM: cfg->default_permission = optarg; break;
 		case O_ADMINUSER: cfg->admin_username = optarg; break;
 		case O_OLDER: cfg->gc_older_than = optarg; break;
+		case O_LOGFORMAT: log_format = optarg; break;
+		case O_METRICSPORT: metrics_port = optarg; break;
 		case O_HELP: usage(stdout); return 1;
 		case O_VERSION: printf("mltrackd %s (MLflow REST API %s)\n", MLTRACKD_VERSION, MLTRACKD_MLFLOW_API_VERSION); return 1;
 		default: usage(stderr); return -1;
@@ -229,6 +242,20 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "mltrackd: unexpected argument '%s'\n", argv[optind]);
 		return -1;
+	}
+	enum mt_log_format lf = MT_LOG_TEXT;
+	if (log_format && !mt_log_parse_format(log_format, &lf)) {
+		fprintf(stderr, "mltrackd: invalid --log-format '%s' (text, json or logfmt)\n", log_format);
+		return -1;
+	}
+	cfg->log_format = (int)lf;
+	if (metrics_port) {
+		long mp = strtol(metrics_port, &end, 10);
+		if (*end || mp <= 0 || mp > 65535 || mp == cfg->port) {
+			fprintf(stderr, "mltrackd: invalid --metrics-port '%s' (1-65535, not the main port)\n", metrics_port);
+			return -1;
+		}
+		cfg->metrics_port = (int)mp;
 	}
 	if (cfg->workers <= 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);

@@ -13,6 +13,7 @@
 #include "mltrackd/config.h"
 #include "mltrackd/gc.h"
 #include "mltrackd/http.h"
+#include "mltrackd/log.h"
 #include "mltrackd/server.h"
 #include "mltrackd/store.h"
 #include "mltrackd/util.h"
@@ -56,6 +57,7 @@ int main(int argc, char **argv)
 		mt_config_free(&cfg);
 		return rc > 0 ? 0 : 2;
 	}
+	mt_log_set_format((enum mt_log_format)cfg.log_format);
 	if (mkdirs(cfg.db_path, true) != 0 || (cfg.serve_artifacts && mkdirs(cfg.artifacts_destination, false) != 0)) {
 		fprintf(stderr, "mltrackd: cannot create data directories for %s: %s\n", cfg.db_path, strerror(errno));
 		mt_config_free(&cfg);
@@ -87,6 +89,8 @@ int main(int argc, char **argv)
 	}
 	mt_log(MT_LOG_INFO, "mltrackd %s listening on http://%s:%d (database %s, schema v%d, %d workers)",
 	       MLTRACKD_VERSION, cfg.host, cfg.port, cfg.db_path, store_schema_version(srv.store), cfg.workers);
+	if (cfg.metrics_port > 0)
+		mt_log(MT_LOG_INFO, "metrics (no authentication) on http://%s:%d/metrics", cfg.host, cfg.metrics_port);
 
 	int sig = 0;
 	sigwait(&sigs, &sig);

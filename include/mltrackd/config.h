@@ -31,6 +31,8 @@ struct mt_config {
 	const char *admin_password;        /* from MLFLOW_AUTH_ADMIN_PASSWORD / MLTRACKD_ADMIN_PASSWORD / the ini */
 	char *ini_storage;                 /* owned copy of the auth ini values */
 	const char *gc_older_than;         /* `mltrackd gc --older-than` (e.g. 30d) */
+	int log_format;                    /* enum mt_log_format: --log-format text|json|logfmt */
+	int metrics_port;                  /* > 0: GET /metrics also served, without authentication, on this port */
 };
 
 /* Defaults, then environment (MLTRACKD_* and MLflow's MLFLOW_* names), then argv. Returns 0 to run,

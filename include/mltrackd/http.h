@@ -54,6 +54,8 @@ struct mt_request {
 	struct artifact_upload *upload; /* streamed upload in progress (ROUTE_STREAM_BODY routes) */
 	bool upload_failed;
 	struct mt_err upload_err;
+	const char *request_id;       /* X-Request-Id: the client's (when well-formed) or one made at intake */
+	int64_t started_us;           /* mt_mono_us() at intake, set by the connection layer (0 in-process) */
 };
 
 struct mt_resp_header {
@@ -70,6 +72,7 @@ struct mt_response {
 	struct mt_resp_header headers[MT_MAX_RESP_HEADERS];
 	int n_headers;
 	enum mt_error error;          /* the error answered, MT_OK on success (for logs and metrics) */
+	const char *error_msg;        /* its message, in the request's arena (for the request log line) */
 };
 
 #define MT_MAX_JSON_BODY (64u * 1024 * 1024)  /* request bodies: log-batch of 1000 metrics is ~100 KiB */

@@ -203,12 +203,16 @@ void mt_dispatch(struct mt_request *req, struct mt_response *resp)
 		rc = mt_fail(&err, MT_INTERNAL_ERROR, "The response is too large; request fewer results");
 	if (rc != MT_OK) {
 		http_reply_error(resp, rc, err.msg);
+		resp->error_msg = arena_strdup(req->arena, err.msg);
 		if (rc == MT_UNAUTHENTICATED)
 			http_add_header(resp, req->arena, "WWW-Authenticate", "Basic realm=\"mlflow\"");
 	}
 	if (req->srv && req->srv->store)
 		store_reader_release(req->srv->store);
-	metrics_request(req->route ? (long)(req->route - mt_routes) : -1, resp->status, mt_mono_us() - t0);
+	/* In process (tests) the request is counted here; over HTTP the connection layer counts it when the
+	 * reply is sent, so requests refused before dispatch and transfer time are included. */
+	if (req->started_us == 0)
+		metrics_request(req, resp->status, mt_mono_us() - t0);
 }
 
 bool mt_dispatch_stream_begin(struct mt_request *req, struct mt_response *resp)
@@ -227,6 +231,7 @@ bool mt_dispatch_stream_begin(struct mt_request *req, struct mt_response *resp)
 	if (rc == MT_OK)
 		return true;
 	http_reply_error(resp, rc, err.msg);
+	resp->error_msg = arena_strdup(req->arena, err.msg);
 	if (rc == MT_UNAUTHENTICATED)
 		http_add_header(resp, req->arena, "WWW-Authenticate", "Basic realm=\"mlflow\"");
 	return false;

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +14,14 @@
 
 #include "mltrackd/config.h"
 #include "mltrackd/http.h"
+#include "mltrackd/log.h"
 #include "mltrackd/metrics.h"
 #include "mltrackd/route.h"
 #include "mltrackd/util.h"
 
 struct mt_http {
 	struct MHD_Daemon *d;
+	struct MHD_Daemon *metrics_d; /* --metrics-port: GET /metrics only, no authentication */
 	struct mt_server *srv;
 	atomic_int in_flight;
 };
@@ -30,6 +33,10 @@ struct conn_ctx {
 	int64_t t0;
 	int status;
 	size_t resp_bytes;
+	uint64_t req_bytes;    /* body bytes received (JSON or streamed upload) */
+	enum mt_error error;   /* the error answered (MT_OK when none) and its message, for the log line */
+	const char *error_msg;
+	char request_id[132];
 	struct mt_http *h;
 	bool rejected; /* an early answer was queued (e.g. an unauthorised upload) */
 };
@@ -85,10 +92,36 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct conn_ct
 	MHD_add_response_header(mr, "X-Mltrackd-Version", MLTRACKD_VERSION);
 	for (int i = 0; i < r->n_headers; i++)
 		MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
+	MHD_add_response_header(mr, "X-Request-Id", cx->request_id);
 	cx->status = r->status;
+	cx->error = r->error;
+	cx->error_msg = r->error_msg;
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, mr);
 	MHD_destroy_response(mr);
 	return ret;
+}
+
+static char boot_id[9];
+static pthread_once_t boot_once = PTHREAD_ONCE_INIT;
+static void make_boot_id(void) { mt_random_hex(boot_id, 4); }
+
+/* The client's X-Request-Id when it is a plain token (so it cannot forge log fields), else one made here:
+ * a random per-process prefix and a counter, unique across restarts. */
+static void set_request_id(struct conn_ctx *cx, struct MHD_Connection *conn)
+{
+	static _Atomic unsigned long long counter;
+	const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+	size_t n = given ? strlen(given) : 0;
+	bool ok = n > 0 && n < 129;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (given[i] >= 'a' && given[i] <= 'z') || (given[i] >= 'A' && given[i] <= 'Z') ||
+		     (given[i] >= '0' && given[i] <= '9') || strchr("._:-", given[i]) != NULL;
+	if (ok) {
+		memcpy(cx->request_id, given, n + 1);
+		return;
+	}
+	pthread_once(&boot_once, make_boot_id);
+	snprintf(cx->request_id, sizeof cx->request_id, "%s-%08llx", boot_id, atomic_fetch_add(&counter, 1) + 1);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -115,6 +148,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 		req->header = header_lookup;
 		req->header_ctx = conn;
+		req->started_us = cx->t0;
+		set_request_id(cx, conn);
+		req->request_id = cx->request_id;
 		atomic_fetch_add(&h->in_flight, 1);
 		metrics_in_flight(1);
 		*con_cls = cx;
@@ -134,6 +170,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		return MHD_YES;
 	}
+	cx->req_bytes += *upload_data_size;
 	if (cx->rejected) {
 		*upload_data_size = 0; /* the answer is queued; the rest of the body is discarded */
 		return MHD_YES;
@@ -170,36 +207,154 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return ret;
 }
 
+/* The request's log line. Never logs a header value, the query string or a body: credentials travel there
+ * (Authorization, users/create's password), so only the path, the principal's name and the error message
+ * (which names bad fields, not secrets) appear. */
+static void log_request(struct MHD_Connection *conn, struct conn_ctx *cx, int64_t micros, bool completed)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char addr[INET6_ADDRSTRLEN] = "-";
+	if (ci && ci->client_addr) {
+		if (ci->client_addr->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)ci->client_addr)->sin_addr, addr, sizeof addr);
+		else if (ci->client_addr->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr, addr, sizeof addr);
+	}
+	static const char *mnames[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
+	const char *m = "?";
+	for (int i = 0; i < 6; i++)
+		if ((int)cx->req.method == (1 << i))
+			m = mnames[i];
+	const struct mt_request *req = &cx->req;
+	char route[320] = "unmatched";
+	if (req->route && req->path && req->url && req->path >= req->url)
+		snprintf(route, sizeof route, "%.*s%s", (int)(req->path - req->url), req->url, req->route->pattern);
+	char path[320];
+	snprintf(path, sizeof path, "%.300s", req->url ? req->url : "");
+	const char *ecode = cx->status >= 400 && cx->error != MT_OK ? mt_error_name(cx->error) : NULL;
+	const char *emsg = ecode ? cx->error_msg : NULL;
+	enum mt_log_level lvl = cx->status >= 500 || !completed ? MT_LOG_WARN : MT_LOG_INFO;
+	if (mt_log_get_format() == MT_LOG_TEXT) {
+		/* The human format is unquoted: control bytes (a decoded %0a...) must not start a forged line. */
+		char user[130];
+		snprintf(user, sizeof user, "%.128s", req->principal ? req->principal : "-");
+		for (char *p = path; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		for (char *p = user; *p; p++)
+			if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+				*p = '?';
+		mt_log(lvl, "%s \"%s %s\" %d %zu %.3fms%s rid=%s route=%s user=%s%s%s", addr, m, path, cx->status,
+		       cx->resp_bytes, (double)micros / 1000.0, completed ? "" : " (aborted)", cx->request_id, route, user,
+		       ecode ? " error=" : "", ecode ? ecode : "");
+		return;
+	}
+	struct mt_log_field f[] = {
+		MT_LF_S("request_id", cx->request_id),
+		MT_LF_S("method", m),
+		MT_LF_S("path", path),
+		MT_LF_S("route", route),
+		MT_LF_I("status", cx->status),
+		MT_LF_D("latency_ms", (double)micros / 1000.0),
+		MT_LF_I("bytes_in", cx->req_bytes),
+		MT_LF_I("bytes_out", cx->resp_bytes),
+		MT_LF_S("principal", req->principal),
+		MT_LF_S("remote", addr),
+		MT_LF_S("error_code", ecode),
+		MT_LF_S("error", emsg),
+		MT_LF_B("aborted", !completed),
+	};
+	mt_log_event(lvl, "request", f, sizeof f / sizeof f[0]);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	struct mt_http *h = cls;
 	struct conn_ctx *cx = *con_cls;
 	if (cx == NULL)
 		return;
-	if (!h->srv->cfg->quiet) {
-		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		char addr[INET6_ADDRSTRLEN] = "-";
-		if (ci && ci->client_addr) {
-			if (ci->client_addr->sa_family == AF_INET)
-				inet_ntop(AF_INET, &((struct sockaddr_in *)ci->client_addr)->sin_addr, addr, sizeof addr);
-			else if (ci->client_addr->sa_family == AF_INET6)
-				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr, addr, sizeof addr);
-		}
-		static const char *mnames[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
-		const char *m = "?";
-		for (int i = 0; i < 6; i++)
-			if ((int)cx->req.method == (1 << i))
-				m = mnames[i];
-		mt_log(MT_LOG_INFO, "%s \"%s %.300s\" %d %zu %.3fms%s", addr, m, cx->req.url ? cx->req.url : "", cx->status,
-		       cx->resp_bytes, (double)(mt_mono_us() - cx->t0) / 1000.0,
-		       toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
-	}
+	int64_t micros = mt_mono_us() - cx->t0;
+	metrics_request(&cx->req, cx->status, micros);
+	if (!h->srv->cfg->quiet)
+		log_request(conn, cx, micros, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	buf_free(&cx->body);
 	arena_free(cx->arena);
 	free(cx);
 	*con_cls = NULL;
 	atomic_fetch_sub(&h->in_flight, 1);
 	metrics_in_flight(-1);
+}
+
+/* The --metrics-port listener: GET /metrics only, without authentication (for a scraper on a private
+ * network); everything else is 404. */
+static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                          const char *version, const char *upload_data, size_t *upload_data_size,
+                                          void **con_cls)
+{
+	(void)version;
+	(void)upload_data;
+	struct mt_http *h = cls;
+	static int seen;
+	if (*con_cls == NULL) {
+		*con_cls = &seen;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	struct MHD_Response *mr;
+	unsigned status;
+	if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) && strcmp(url, "/metrics") == 0) {
+		struct buf b;
+		buf_init(&b, 64u * 1024 * 1024);
+		metrics_render_server(h->srv, &b);
+		size_t len = 0;
+		char *data = buf_steal(&b, &len);
+		mr = MHD_create_response_from_buffer(len, data ? data : "", data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+		if (mr)
+			MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+		status = MHD_HTTP_OK;
+	} else {
+		static const char nf[] = "Not Found: this port serves only GET /metrics\n";
+		mr = MHD_create_response_from_buffer(sizeof nf - 1, (void *)nf, MHD_RESPMEM_PERSISTENT);
+		status = MHD_HTTP_NOT_FOUND;
+	}
+	if (!mr)
+		return MHD_NO;
+	enum MHD_Result ret = MHD_queue_response(conn, status, mr);
+	MHD_destroy_response(mr);
+	return ret;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap);
+
+static struct MHD_Daemon *start_metrics_listener(struct mt_http *h, const struct mt_config *cfg, struct mt_err *err)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	char port[16];
+	snprintf(port, sizeof port, "%d", cfg->metrics_port);
+	int gai = getaddrinfo(cfg->host, port, &hints, &ai);
+	if (gai != 0) {
+		mt_fail(err, MT_INVALID_PARAMETER_VALUE, "cannot resolve host '%s': %s", cfg->host, gai_strerror(gai));
+		return NULL;
+	}
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	struct MHD_Daemon *d = MHD_start_daemon(flags, (uint16_t)cfg->metrics_port, NULL, NULL, on_metrics_request, h,
+	                                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	                                        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+	                                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	                                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+	                                        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	                                        MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!d)
+		mt_fail(err, MT_INTERNAL_ERROR, "cannot listen on %s:%d for --metrics-port (address in use or not permitted)",
+		        cfg->host, cfg->metrics_port);
+	return d;
 }
 
 static int unhex(char c)
@@ -272,6 +427,11 @@ enum mt_error http_server_start(struct mt_server *srv, struct mt_http **out, str
 		return mt_fail(err, MT_INTERNAL_ERROR, "cannot listen on %s:%d (address in use or not permitted)",
 		               cfg->host, cfg->port);
 	}
+	if (cfg->metrics_port > 0 && !(h->metrics_d = start_metrics_listener(h, cfg, err))) {
+		MHD_stop_daemon(h->d);
+		free(h);
+		return err->code;
+	}
 	*out = h;
 	return MT_OK;
 }
@@ -287,5 +447,7 @@ void http_server_stop(struct mt_http *h)
 	for (int i = 0; i < 3000 && atomic_load(&h->in_flight) > 0; i++)
 		usleep(10000);
 	MHD_stop_daemon(h->d);
+	if (h->metrics_d)
+		MHD_stop_daemon(h->metrics_d);
 	free(h);
 }

@@ -318,10 +318,12 @@ enum mt_error store_write(struct store *s, store_write_fn fn, void *arg, struct 
 	else
 		s->head = &j;
 	s->tail = &j;
+	metrics_write_waiting(1);
 	pthread_cond_signal(&s->cv_job);
 	while (!j.done)
 		pthread_cond_wait(&s->cv_done, &s->mu);
 	pthread_mutex_unlock(&s->mu);
+	metrics_write_waiting(-1);
 	return j.rc;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mltrackd/log.h"
 #include "mltrackd/util.h"
 
 static void oom(size_t n)
@@ -134,6 +135,16 @@ void mt_log(enum mt_log_level lvl, const char *fmt, ...)
 	static const char *names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 	if (lvl < log_level)
 		return;
+	if (mt_log_get_format() != MT_LOG_TEXT) {
+		/* JSON or logfmt: the formatted text becomes the event's msg (log.c). */
+		char msg[2048];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+		mt_log_event(lvl, msg, NULL, 0);
+		return;
+	}
 	char line[2048];
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -150,9 +150,9 @@ START_TEST(prometheus_metrics_count_requests)
 	fx_call(&fx, MT_POST, "/api/2.0/mlflow/experiments/create", "{\"name\":\"m\"}");
 	struct fx_response *r = fx_call(&fx, MT_GET, "/metrics", NULL);
 	ck_assert_int_eq(r->status, 200);
-	ck_assert_ptr_nonnull(strstr(r->body, "mltrackd_http_requests_total{route=\"/mlflow/experiments/get\",code=\"200\"}"));
-	ck_assert_ptr_nonnull(strstr(r->body, "mltrackd_http_requests_total{route=\"/mlflow/experiments/get\",code=\"404\"}"));
-	ck_assert_ptr_nonnull(strstr(r->body, "mltrackd_http_request_duration_seconds_bucket{route=\"/mlflow/experiments/create\",le=\"+Inf\"}"));
+	ck_assert_ptr_nonnull(strstr(r->body, "mltrackd_http_requests_total{route=\"/api/2.0/mlflow/experiments/get\",code=\"200\"}"));
+	ck_assert_ptr_nonnull(strstr(r->body, "mltrackd_http_requests_total{route=\"/api/2.0/mlflow/experiments/get\",code=\"404\"}"));
+	ck_assert_ptr_nonnull(strstr(r->body, "mltrackd_http_request_duration_seconds_bucket{route=\"/api/2.0/mlflow/experiments/create\",le=\"+Inf\"}"));
 	ck_assert_ptr_nonnull(strstr(r->body, "mltrackd_db_commit_batch_jobs_count"));
 	ck_assert_ptr_nonnull(strstr(r->body, "process_resident_memory_bytes"));
 }
