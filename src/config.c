@@ -46,6 +46,10 @@ static void usage(FILE *f)
 	        "mltrackd gc [--older-than 30d] [--backend-store-uri URI] [--artifacts-destination DIR]\n"
 	        "  permanently removes deleted runs and experiments (deleted at least --older-than ago, default 0)\n"
 	        "  with their artifacts, like `mlflow gc`; run it while the server is stopped or idle.\n\n"
+	        "mltrackd backup DEST [--backend-store-uri URI] [--artifacts-destination DIR]\n"
+	        "  a consistent copy of the database and the artifacts into a new directory, while the server runs\n"
+	        "mltrackd restore SRC [--force] [--backend-store-uri URI] [--artifacts-destination DIR]\n"
+	        "  puts a backup in place (the server stopped); --force replaces an existing database\n\n"
 	        "Every option can also be set as MLTRACKD_<OPTION> (e.g. MLTRACKD_PORT=5001).\n");
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mltrackd/backup.h"
 #include "mltrackd/config.h"
 #include "mltrackd/gc.h"
 #include "mltrackd/http.h"
@@ -46,6 +47,34 @@ static int mkdirs(const char *path, bool is_file)
 int main(int argc, char **argv)
 {
 	struct mt_config cfg;
+	/* mltrackd backup DEST [options] / mltrackd restore SRC [--force] [options]: the path, then the usual flags */
+	bool backup = argc > 1 && strcmp(argv[1], "backup") == 0, restore = argc > 1 && strcmp(argv[1], "restore") == 0;
+	if (backup || restore) {
+		if (argc < 3 || argv[2][0] == '-') {
+			fprintf(stderr, "usage: mltrackd %s\n", backup ? "backup DEST [--backend-store-uri URI] [--artifacts-destination DIR]"
+			                                               : "restore SRC [--force] [--backend-store-uri URI] [--artifacts-destination DIR]");
+			return 2;
+		}
+		const char *path = argv[2];
+		bool force = false;
+		char **rest = calloc((size_t)argc, sizeof *rest);
+		int n = 0;
+		rest[n++] = argv[0];
+		for (int i = 3; i < argc; i++) {
+			if (restore && strcmp(argv[i], "--force") == 0)
+				force = true;
+			else
+				rest[n++] = argv[i];
+		}
+		int crc = mt_config_load(&cfg, n, rest);
+		if (crc == 0)
+			crc = backup ? mt_backup_main(&cfg, path) : mt_restore_main(&cfg, path, force);
+		else
+			crc = crc > 0 ? 0 : 2;
+		mt_config_free(&cfg);
+		free(rest);
+		return crc;
+	}
 	bool gc = argc > 1 && strcmp(argv[1], "gc") == 0;
 	int rc = gc ? mt_config_load(&cfg, argc - 1, argv + 1) : mt_config_load(&cfg, argc, argv);
 	if (gc && rc == 0) {
