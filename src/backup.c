@@ -24,7 +24,8 @@
 #define UPLOAD_TMP_PREFIX ".mltrackd-upload-"
 
 struct copy_stats {
-	int64_t files, bytes, skipped;
+	int64_t files, bytes, skipped, existing;
+	bool keep_existing; /* import: a file already there is left alone (and counted), never overwritten */
 	dev_t skip_dev[4];
 	ino_t skip_ino[4]; /* the live database files, when they sit inside the artifact root */
 	int n_skip;
@@ -141,7 +142,13 @@ static int copy_tree(int src, int dst, const char *where, struct copy_stats *cs)
 				cs->skipped += errno != ENOENT;
 				continue;
 			}
-			int out = openat(dst, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+			int out = openat(dst, name,
+			                 O_WRONLY | O_CREAT | (cs->keep_existing ? O_EXCL : O_TRUNC) | O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (out < 0 && cs->keep_existing && errno == EEXIST) {
+				cs->existing++;
+				close(in);
+				continue;
+			}
 			if (out < 0 || copy_fd(in, out, &cs->bytes) != 0 || fsync(out) != 0) {
 				fprintf(stderr, "mltrackd: cannot copy %s/%s: %s\n", where, name, strerror(errno));
 				rc = -1;
@@ -189,6 +196,19 @@ static void skip_live_db(struct copy_stats *cs, const char *db_path)
 			cs->n_skip++;
 		}
 	}
+}
+
+int mt_copy_tree(const char *from, const char *to, bool keep_existing, int64_t *files, int64_t *bytes,
+                 int64_t *existing, int64_t *skipped)
+{
+	struct copy_stats cs = {0};
+	cs.keep_existing = keep_existing;
+	int rc = copy_dir(from, to, &cs);
+	*files = cs.files;
+	*bytes = cs.bytes;
+	*existing = cs.existing;
+	*skipped = cs.skipped;
+	return rc;
 }
 
 int mt_backup_main(const struct mt_config *cfg, const char *dest)

@@ -49,7 +49,9 @@ static void usage(FILE *f)
 	        "mltrackd backup DEST [--backend-store-uri URI] [--artifacts-destination DIR]\n"
 	        "  a consistent copy of the database and the artifacts into a new directory, while the server runs\n"
 	        "mltrackd restore SRC [--force] [--backend-store-uri URI] [--artifacts-destination DIR]\n"
-	        "  puts a backup in place (the server stopped); --force replaces an existing database\n\n"
+	        "  puts a backup in place (the server stopped); --force replaces an existing database\n"
+	        "mltrackd import --from-mlflow sqlite:///mlflow.db [--artifacts DIR] [--backend-store-uri URI] ...\n"
+	        "  brings an MLflow server's SQLite database (and its --artifacts-destination) in; ids kept, idempotent\n\n"
 	        "Every option can also be set as MLTRACKD_<OPTION> (e.g. MLTRACKD_PORT=5001).\n");
 }
 

@@ -14,6 +14,7 @@
 #include "mltrackd/config.h"
 #include "mltrackd/gc.h"
 #include "mltrackd/http.h"
+#include "mltrackd/import.h"
 #include "mltrackd/log.h"
 #include "mltrackd/server.h"
 #include "mltrackd/store.h"
@@ -71,6 +72,26 @@ int main(int argc, char **argv)
 			crc = backup ? mt_backup_main(&cfg, path) : mt_restore_main(&cfg, path, force);
 		else
 			crc = crc > 0 ? 0 : 2;
+		mt_config_free(&cfg);
+		free(rest);
+		return crc;
+	}
+	/* mltrackd import --from-mlflow sqlite:///path/mlflow.db [--artifacts DIR] [options] */
+	if (argc > 1 && strcmp(argv[1], "import") == 0) {
+		const char *from = NULL, *arts = NULL;
+		char **rest = calloc((size_t)argc, sizeof *rest);
+		int n = 0;
+		rest[n++] = argv[0];
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--from-mlflow") == 0 && i + 1 < argc)
+				from = argv[++i];
+			else if (strcmp(argv[i], "--artifacts") == 0 && i + 1 < argc)
+				arts = argv[++i];
+			else
+				rest[n++] = argv[i];
+		}
+		int crc = mt_config_load(&cfg, n, rest);
+		crc = crc == 0 ? mt_import_main(&cfg, from, arts) : crc > 0 ? 0 : 2;
 		mt_config_free(&cfg);
 		free(rest);
 		return crc;
