@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mltrackd/auth.h"
 #include "mltrackd/config.h"
 #include "mltrackd/gc.h"
 #include "mltrackd/http.h"
@@ -44,6 +45,8 @@ static int mkdirs(const char *path, bool is_file)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && (strcmp(argv[1], "user") == 0 || strcmp(argv[1], "routes") == 0)) /* src/auth/commands.c */
+		return strcmp(argv[1], "user") == 0 ? mt_user_main(argc - 1, argv + 1) : mt_routes_main(argc - 1, argv + 1);
 	struct mt_config cfg;
 	bool gc = argc > 1 && strcmp(argv[1], "gc") == 0;
 	int rc = gc ? mt_config_load(&cfg, argc - 1, argv + 1) : mt_config_load(&cfg, argc, argv);

@@ -99,6 +99,7 @@ static enum mt_error unauthenticated(struct mt_err *err)
 struct rl_ent {
 	char key[160]; /* "u:<name>" or "a:<address>" */
 	int64_t window_start_ms;
+	int64_t locked_until_ms;
 	int failures;
 };
 
@@ -121,23 +122,28 @@ static struct rl_ent *rl_slot(const char *key)
 }
 
 /* Seconds until `key` may try again (0: now). Called with rl_mu held. */
-static int64_t rl_blocked(const char *key, int max, int64_t window_ms, int64_t now)
+static int64_t rl_blocked(const char *key, int64_t now)
 {
 	struct rl_ent *e = rl_slot(key);
-	if (max <= 0 || strcmp(e->key, key) != 0 || now - e->window_start_ms >= window_ms || e->failures < max)
+	if (strcmp(e->key, key) != 0 || e->locked_until_ms <= now)
 		return 0;
-	return (e->window_start_ms + window_ms - now + 999) / 1000;
+	return (e->locked_until_ms - now + 999) / 1000;
 }
 
-static void rl_fail(const char *key, int64_t window_ms, int64_t now)
+/* Counts a failure; `max` failures within the window lock the key for a window from the last one. */
+static void rl_fail(const char *key, int max, int64_t window_ms, int64_t now)
 {
+	if (max <= 0)
+		return;
 	struct rl_ent *e = rl_slot(key);
 	if (strcmp(e->key, key) != 0 || now - e->window_start_ms >= window_ms) {
 		snprintf(e->key, sizeof e->key, "%s", key);
 		e->window_start_ms = now;
 		e->failures = 0;
+		e->locked_until_ms = 0;
 	}
-	e->failures++;
+	if (++e->failures >= max)
+		e->locked_until_ms = now + window_ms;
 }
 
 static void rl_forget(const char *key)
@@ -182,9 +188,9 @@ static enum mt_error authenticate(struct mt_request *req, struct mt_err *err)
 	char ukey[160], akey[160];
 	rl_keys(req, cred.scheme == AUTH_BASIC ? cred.username : NULL, ukey, akey);
 	pthread_mutex_lock(&rl_mu);
-	int64_t wait = cred.scheme == AUTH_BASIC ? rl_blocked(ukey, cfg->login_max_failures, window_ms, now) : 0;
+	int64_t wait = cred.scheme == AUTH_BASIC ? rl_blocked(ukey, now) : 0;
 	if (wait == 0 && req->client_addr)
-		wait = rl_blocked(akey, cfg->login_max_failures_per_address, window_ms, now);
+		wait = rl_blocked(akey, now);
 	pthread_mutex_unlock(&rl_mu);
 	if (wait > 0)
 		return too_many(req, wait, err);
@@ -202,10 +208,11 @@ static enum mt_error authenticate(struct mt_request *req, struct mt_err *err)
 	}
 	pthread_mutex_lock(&rl_mu);
 	if (!ok) {
+		now = mt_now_ms(); /* after the verification's cost */
 		if (cred.scheme == AUTH_BASIC)
-			rl_fail(ukey, window_ms, now);
+			rl_fail(ukey, cfg->login_max_failures, window_ms, now);
 		if (req->client_addr)
-			rl_fail(akey, window_ms, now);
+			rl_fail(akey, cfg->login_max_failures_per_address, window_ms, now);
 	} else if (cred.scheme == AUTH_BASIC) {
 		rl_forget(ukey);
 	}
