@@ -88,6 +88,8 @@ MT_HANDLER(api_users_current)
 	return MT_OK;
 }
 
+/* Any authenticated user may list the roster, as MLflow 3.17 (without workspaces); each user's roles are shown
+ * only to admins and to that user. */
 MT_HANDLER(api_users_list)
 {
 	struct mt_user *v;
@@ -97,8 +99,45 @@ MT_HANDLER(api_users_list)
 	struct jw *w = http_reply_json(req, resp);
 	jw_key(w, "users");
 	jw_arr_open(w);
-	for (size_t i = 0; i < n; i++)
-		write_user(w, &v[i]);
+	for (size_t i = 0; i < n; i++) {
+		struct mt_role *roles = NULL;
+		size_t nr = 0;
+		if ((caller_is_admin(req) || caller_is(req, v[i].username)) &&
+		    store_user_roles(req->srv->store, req->arena, v[i].id, &roles, &nr, err) != MT_OK)
+			return err->code;
+		jw_obj_open(w);
+		jw_kv_int(w, "id", v[i].id);
+		jw_kv_str(w, "username", v[i].username);
+		jw_kv_bool(w, "is_admin", v[i].is_admin);
+		jw_key(w, "roles");
+		jw_arr_open(w);
+		for (size_t k = 0; k < nr; k++) {
+			jw_obj_open(w);
+			jw_key(w, "description");
+			if (roles[k].description)
+				jw_str(w, roles[k].description);
+			else
+				jw_null(w);
+			jw_kv_int(w, "id", roles[k].id);
+			jw_kv_str(w, "name", roles[k].name);
+			jw_key(w, "permissions");
+			jw_arr_open(w);
+			for (size_t p = 0; p < roles[k].n_perms; p++) {
+				jw_obj_open(w);
+				jw_kv_int(w, "id", roles[k].perms[p].id);
+				jw_kv_str(w, "permission", roles[k].perms[p].permission);
+				jw_kv_str(w, "resource_pattern", roles[k].perms[p].resource_pattern);
+				jw_kv_str(w, "resource_type", roles[k].perms[p].resource_type);
+				jw_kv_int(w, "role_id", roles[k].perms[p].role_id);
+				jw_obj_close(w);
+			}
+			jw_arr_close(w);
+			jw_kv_str(w, "workspace", roles[k].workspace);
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+		jw_obj_close(w);
+	}
 	jw_arr_close(w);
 	http_reply_json_end(w);
 	return MT_OK;

@@ -116,7 +116,7 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/users/create", api_users_create, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
 	{GET, "/mlflow/users/get", api_users_get, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
 	{GET, "/mlflow/users/current", api_users_current, RES_USER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
-	{GET, "/mlflow/users/list", api_users_list, RES_USER, NULL, PERM_ADMIN, ROUTE_V2},
+	{GET, "/mlflow/users/list", api_users_list, RES_USER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
 	{PATCH, "/mlflow/users/update-password", api_users_update_password, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
 	{PATCH, "/mlflow/users/update-admin", api_users_update_admin, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
 	{DELETE, "/mlflow/users/delete", api_users_delete, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
