@@ -541,8 +541,8 @@ static enum mt_error authorize_resource(struct mt_request *req, const struct mt_
 		add(&q, "registered_model", v, A_READ, NULL, NULL);
 		/* transition-stage and approving a transition request: the server's promotion rule */
 		add(&q, "registered_model_version", "*",
-		    is(r, "/mlflow/model-versions/transition-stage") || is(r, "/mlflow/transition-requests/approve") ||
-		            is(r, "/mlflow/transition-requests/reject")
+		    is(r, "/mlflow/model-versions/transition-stage") || is(r, "/mlflow/databricks/model-versions/transition-stage") ||
+		            is(r, "/mlflow/transition-requests/approve") || is(r, "/mlflow/transition-requests/reject")
 		        ? A_STAGE
 		        : act,
 		    "registered_model", v);
