@@ -32,6 +32,8 @@ M.base = M.envnum("BENCH_SEED", 0)       -- distinct per cell, so no two cells e
 M.nthreads = M.envnum("BENCH_THREADS", 1)
 M.probe = M.env("BENCH_PROBE", nil) ~= nil
 M.json_headers = {["Content-Type"] = "application/json"}
+-- BENCH_AUTH: a whole Authorization header value ("Basic ...", "Bearer ...") sent with every request
+if M.env("BENCH_AUTH", nil) then M.json_headers["Authorization"] = M.env("BENCH_AUTH", nil) end
 
 local counter = 0
 -- A number no other request of this cell (any thread, any connection) gets; tid is set by setup() below.

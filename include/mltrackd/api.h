@@ -71,6 +71,7 @@ MT_HANDLER(api_runs_restore);
 MT_HANDLER(api_runs_log_parameter);
 MT_HANDLER(api_runs_set_tag);
 MT_HANDLER(api_runs_delete_tag);
+MT_HANDLER(api_runs_log_model);
 
 /* ---- src/api/metrics.c ---- */
 MT_HANDLER(api_runs_log_metric);
@@ -89,6 +90,7 @@ MT_HANDLER(api_logged_models_delete_tag);
 MT_HANDLER(api_logged_models_log_params);
 MT_HANDLER(api_logged_models_search);
 MT_HANDLER(api_runs_log_inputs);
+MT_HANDLER(api_experiments_search_datasets);
 MT_HANDLER(api_runs_log_outputs);
 
 /* ---- src/api/artifacts.c ---- */
@@ -135,5 +137,17 @@ MT_HANDLER(api_model_versions_transition_stage);
 MT_HANDLER(api_model_versions_get_download_uri);
 MT_HANDLER(api_model_versions_set_tag);
 MT_HANDLER(api_model_versions_delete_tag);
+
+/* ---- src/api/promotion.c (Databricks' transition requests and comments) ---- */
+MT_HANDLER(api_transition_requests_create);
+MT_HANDLER(api_transition_requests_list);
+MT_HANDLER(api_transition_requests_approve);
+MT_HANDLER(api_transition_requests_reject);
+MT_HANDLER(api_transition_requests_delete);
+MT_HANDLER(api_databricks_transition_stage);
+MT_HANDLER(api_comments_create);
+MT_HANDLER(api_comments_update);
+MT_HANDLER(api_comments_delete);
+MT_HANDLER(api_activities_list);
 
 #endif

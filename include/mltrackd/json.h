@@ -37,4 +37,11 @@ enum mt_error json_get_array(const cJSON *obj, const char *name, bool required, 
 enum mt_error json_fail_missing(struct mt_err *err, const char *name);
 enum mt_error json_fail_type(struct mt_err *err, const char *name, const cJSON *v);
 
+/* Writes v as Python's json.dumps(v) does with its defaults (", " and ": " separators, ensure_ascii: every
+ * non-ASCII character as \uXXXX, surrogate pairs above U+FFFF), so a value stored for the client reads back as
+ * the reference stores it. Integral numbers below 2^53 print without a fraction (cJSON keeps no int/float
+ * distinction); others as the shortest text that round-trips. */
+struct buf;
+void json_dump_python(struct buf *b, const cJSON *v);
+
 #endif

@@ -45,6 +45,7 @@ enum mt_route_flags {
 	ROUTE_ROOT = 1 << 3,      /* no prefix: /health, /version */
 	ROUTE_RAW_BODY = 1 << 4,  /* body is not JSON (uploads) */
 	ROUTE_STREAM_BODY = 1 << 5, /* body streamed to an upload sink as it arrives, after authorisation */
+	ROUTE_QUERY_DELETE = 1 << 6, /* a DELETE without a body reads its message from the query (Databricks' SDKs) */
 };
 
 struct mt_route {

@@ -57,6 +57,16 @@ struct logged_model_query {
 enum mt_error store_logged_models_search(struct store *s, struct arena *a, const struct logged_model_query *q,
                                          struct mt_logged_model **out, size_t *n, bool *more, struct mt_err *err);
 
+/* The distinct (experiment, dataset name, digest, input context) of the datasets runs of these experiments used,
+ * at most `limit` of them (MLflow's search-datasets; context NULL when the input has no mlflow.data.context tag). */
+struct mt_dataset_summary {
+	int64_t experiment_id;
+	const char *name, *digest, *context;
+};
+enum mt_error store_dataset_summaries(struct store *s, struct arena *a, const int64_t *experiment_ids, size_t n,
+                                      size_t limit, struct mt_dataset_summary **out, size_t *count,
+                                      struct mt_err *err);
+
 /* Run inputs and outputs (the run must be active). Datasets are deduplicated per (experiment, name, digest). */
 enum mt_error store_run_log_inputs(struct store *s, const char *run_id, const struct mt_dataset_input *datasets,
                                    size_t nd, const char *const *model_ids, size_t nm, struct mt_err *err);

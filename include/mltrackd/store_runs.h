@@ -44,6 +44,12 @@ enum mt_error store_run_log_batch(struct store *s, const char *run_id, const str
                                   struct mt_err *err);
 /* Unknown key -> RESOURCE_DOES_NOT_EXIST. */
 enum mt_error store_run_delete_tag(struct store *s, const char *run_id, const char *key, struct mt_err *err);
+/* Appends item to the JSON list held in tag `key` of an active run (a new list when the tag is absent or not a
+ * list), in one writer job, written as Python's json.dumps writes it (runs/log-model's mlflow.log-model.history).
+ * A result longer than max_len bytes is refused with INVALID_PARAMETER_VALUE and nothing changes. */
+struct cJSON;
+enum mt_error store_run_append_json_tag(struct store *s, const char *run_id, const char *key,
+                                        const struct cJSON *item, size_t max_len, struct mt_err *err);
 
 /* Points of one metric ordered by (timestamp, step, value) from offset; at most limit (then *more); limit < 0:
  * all. An unknown run has no points (MLflow does not check the run here either). */

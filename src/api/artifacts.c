@@ -347,7 +347,7 @@ MT_HANDLER(api_model_version_get_artifact)
 	path = trim(req->arena, path);
 	if (artifacts_check_path(path, false, err) != MT_OK || store_mv_get(&x, name, ver, &v, err) != MT_OK)
 		return err->code;
-	const char *uri = v.storage_location && v.storage_location[0] ? v.storage_location : v.source, *rel;
+	const char *uri = v.storage_location && v.storage_location[0] ? v.storage_location : v.source, *rel = NULL;
 	if (uri && strncmp(uri, "runs:/", 6) == 0) {
 		const char *run_id = uri + 6, *slash = strchr(run_id, '/'), *run_uri;
 		const char *sub = slash ? slash + 1 : "";

@@ -299,6 +299,52 @@ MT_HANDLER(api_logged_models_search)
 	return MT_OK;
 }
 
+/* ---- experiments/search-datasets (ajax: the UI's dataset dropdown) ---- */
+
+#define SEARCH_DATASETS_MAX_EXPERIMENTS 20
+#define SEARCH_DATASETS_MAX_RESULTS 1000
+
+MT_HANDLER(api_experiments_search_datasets)
+{
+	const cJSON *ids;
+	if (json_get_array(req->args, "experiment_ids", false, &ids, err) != MT_OK)
+		return err->code;
+	int n_ids = ids ? cJSON_GetArraySize(ids) : 0;
+	if (n_ids == 0)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "SearchDatasets request must specify at least one experiment_id.");
+	if (n_ids > SEARCH_DATASETS_MAX_EXPERIMENTS)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "SearchDatasets request cannot specify more than %d experiment_ids. Received %d "
+		               "experiment_ids.",
+		               SEARCH_DATASETS_MAX_EXPERIMENTS, n_ids);
+	int64_t *exp;
+	size_t k;
+	if (api_read_readable_experiments(req, ids, &exp, &k, err) != MT_OK)
+		return err->code;
+	struct mt_dataset_summary *v;
+	size_t n = 0;
+	if (store_dataset_summaries(req->srv->store, req->arena, exp, k, SEARCH_DATASETS_MAX_RESULTS, &v, &n, err) != MT_OK)
+		return err->code;
+	struct jw *w = http_reply_json(req, resp);
+	if (n) {
+		jw_key(w, "dataset_summaries");
+		jw_arr_open(w);
+		for (size_t i = 0; i < n; i++) {
+			jw_obj_open(w);
+			jw_kv_str(w, "experiment_id", arena_printf(req->arena, "%lld", (long long)v[i].experiment_id));
+			jw_kv_str(w, "name", v[i].name);
+			jw_kv_str(w, "digest", v[i].digest);
+			if (v[i].context)
+				jw_kv_str(w, "context", v[i].context);
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+	}
+	http_reply_json_end(w);
+	return MT_OK;
+}
+
 /* ---- run inputs and outputs ---- */
 
 static enum mt_error too_long(struct mt_err *err, const char *what, size_t max)

@@ -9,6 +9,7 @@
 
 #include "api_internal.h"
 #include "mltrackd/store_models.h"
+#include "mltrackd/store_promotion.h"
 #include "mltrackd/store_registry.h"
 #include "mltrackd/store_runs.h"
 #include "mltrackd/util.h"
@@ -628,7 +629,8 @@ MT_HANDLER(api_model_versions_transition_stage)
 		               stage_in);
 	struct registry_ctx x = api_registry_ctx(req);
 	struct mt_model_version v;
-	if (store_mv_transition(&x, name, version, stage, archive, &v, err) != MT_OK)
+	/* recorded: the version's activity log (src/store/promotion_store.c) shows the transition */
+	if (store_mv_transition_recorded(&x, name, version, stage, archive, NULL, &v, err) != MT_OK)
 		return err->code;
 	reply_mv(req, resp, &v);
 	return MT_OK;

@@ -304,6 +304,64 @@ MT_HANDLER(api_runs_delete_tag)
 	return MT_OK;
 }
 
+/* runs/log-model (legacy; MLflow 2.x clients and some flavors call it after uploading a model's files): the model's
+ * summary is appended to the run's mlflow.log-model.history tag. */
+#define LOG_MODEL_HISTORY_MAX (1024 * 1024)
+
+MT_HANDLER(api_runs_log_model)
+{
+	const char *run_id, *model_json = NULL;
+	if (api_read_run_id(req, &run_id, err) != MT_OK ||
+	    json_get_str(req->args, "model_json", true, &model_json, err) != MT_OK)
+		return err->code;
+	cJSON *model = cJSON_Parse(model_json);
+	if (!cJSON_IsObject(model)) { /* the reference: a JSON that is not an object is a 500; we say what is wrong */
+		cJSON_Delete(model);
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Malformed model info. \n %.500s \n is not a valid JSON.",
+		               model_json);
+	}
+	static const char *const required[] = {"artifact_path", "flavors", "run_id", "utc_time_created"};
+	struct buf missing;
+	buf_init(&missing, 256);
+	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+		if (!cJSON_HasObjectItem(model, required[i]))
+			buf_printf(&missing, "%s'%s'", missing.len ? ", " : "", required[i]);
+	if (missing.len) {
+		mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Model json is missing mandatory fields: {%s}", missing.data);
+		buf_free(&missing);
+		cJSON_Delete(model);
+		return err->code;
+	}
+	buf_free(&missing);
+	/* What MLflow keeps of it (Model.get_tags_dict): run_id, artifact_path (both dropped when null),
+	 * utc_time_created, model_uuid (null when absent, as Model.from_dict leaves it), and the flavors without their "config". */
+	cJSON *item = cJSON_CreateObject();
+	static const char *const kept[] = {"run_id", "artifact_path", "utc_time_created"};
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(model, kept[i]);
+		if (v && !cJSON_IsNull(v))
+			cJSON_AddItemToObject(item, kept[i], cJSON_Duplicate(v, true));
+	}
+	const cJSON *uuid = cJSON_GetObjectItemCaseSensitive(model, "model_uuid");
+	cJSON_AddItemToObject(item, "model_uuid", uuid ? cJSON_Duplicate(uuid, true) : cJSON_CreateNull());
+	cJSON *flavors = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(model, "flavors"), true);
+	const cJSON *fl;
+	cJSON_ArrayForEach(fl, flavors)
+	{
+		if (cJSON_IsObject(fl))
+			cJSON_DeleteItemFromObjectCaseSensitive((cJSON *)fl, "config");
+	}
+	cJSON_AddItemToObject(item, "flavors", flavors ? flavors : cJSON_CreateObject());
+	cJSON_Delete(model);
+	enum mt_error rc =
+		store_run_append_json_tag(req->srv->store, run_id, "mlflow.log-model.history", item, LOG_MODEL_HISTORY_MAX, err);
+	cJSON_Delete(item);
+	if (rc != MT_OK)
+		return rc;
+	http_reply_empty(resp);
+	return MT_OK;
+}
+
 enum mt_error api_validate_param(struct mt_tag *p, const char *path, struct arena *a, struct mt_err *err)
 {
 	if (validate_key_name(path, p->key, err) != MT_OK ||

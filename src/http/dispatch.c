@@ -134,6 +134,11 @@ static enum mt_error parse_args(struct mt_request *req, struct mt_err *err)
 		req->args = req->query;
 		return MT_OK;
 	}
+	if (req->method == MT_DELETE && (req->route->flags & ROUTE_QUERY_DELETE) && req->body_len == 0 &&
+	    cJSON_GetArraySize(req->query) > 0) {
+		req->args = req->query;
+		return MT_OK;
+	}
 	if (req->body_too_large)
 		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Request body exceeds the limit of %u bytes",
 		               req->srv ? (unsigned)req->srv->cfg->max_body : MT_MAX_JSON_BODY);

@@ -29,7 +29,7 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/experiments/restore", api_experiments_restore, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
 	{POST, "/mlflow/experiments/set-experiment-tag", api_experiments_set_tag, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/experiments/delete-experiment-tag", api_experiments_delete_tag, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/experiments/search-datasets", NULL, RES_EXPERIMENT_LIST, "experiment_ids", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
+	{POST, "/mlflow/experiments/search-datasets", api_experiments_search_datasets, RES_EXPERIMENT_LIST, "experiment_ids", PERM_READ, ROUTE_V2 | ROUTE_AJAX_ONLY},
 
 	/* ---- runs ---- */
 	{POST, "/mlflow/runs/create", api_runs_create, RES_EXPERIMENT, "experiment_id", PERM_EDIT, ROUTE_V2},
@@ -40,7 +40,7 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/runs/log-parameter", api_runs_log_parameter, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/set-tag", api_runs_set_tag, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/delete-tag", api_runs_delete_tag, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
-	{POST, "/mlflow/runs/log-model", NULL, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/runs/log-model", api_runs_log_model, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/log-inputs", api_runs_log_inputs, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 	{POST, "/mlflow/runs/outputs", api_runs_log_outputs, RES_RUN, "run_id", PERM_EDIT, ROUTE_V2},
 
@@ -103,6 +103,24 @@ const struct mt_route mt_routes[] = {
 	{GET, "/mlflow/model-versions/get-download-uri", api_model_versions_get_download_uri, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_V2},
 	{POST, "/mlflow/model-versions/set-tag", api_model_versions_set_tag, RES_MODEL_VERSION, "name", PERM_EDIT, ROUTE_V2},
 	{DELETE, "/mlflow/model-versions/delete-tag", api_model_versions_delete_tag, RES_MODEL_VERSION, "name", PERM_MANAGE, ROUTE_V2},
+
+	/* ---- governed promotion (Databricks' REST shapes). Approve/reject and Databricks' transition-stage (with a
+	 * comment): EDIT here, as transition-stage; the stage-specific levels (MANAGE_STAGING / MANAGE_PRODUCTION)
+	 * are the ACL's. transition-requests/delete: READ here, and the handler
+	 * lets only the request's creator or a MANAGE holder cancel it; both DELETEs also take their fields in the
+	 * query string (ROUTE_QUERY_DELETE), as Databricks' SDKs send them. comments/update and /delete name only a
+	 * comment id: any authenticated caller reaches the handler, which allows the comment's author (and, to
+	 * delete, a MANAGE holder on its model) and answers others as if the comment did not exist without READ. ---- */
+	{POST, "/mlflow/transition-requests/create", api_transition_requests_create, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_V2},
+	{GET, "/mlflow/transition-requests/list", api_transition_requests_list, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_V2},
+	{POST, "/mlflow/transition-requests/approve", api_transition_requests_approve, RES_MODEL_VERSION, "name", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/transition-requests/reject", api_transition_requests_reject, RES_MODEL_VERSION, "name", PERM_EDIT, ROUTE_V2},
+	{DELETE, "/mlflow/transition-requests/delete", api_transition_requests_delete, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_V2 | ROUTE_QUERY_DELETE},
+	{POST, "/mlflow/databricks/model-versions/transition-stage", api_databricks_transition_stage, RES_MODEL_VERSION, "name", PERM_EDIT, ROUTE_V2},
+	{POST, "/mlflow/comments/create", api_comments_create, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_V2},
+	{PATCH, "/mlflow/comments/update", api_comments_update, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	{DELETE, "/mlflow/comments/delete", api_comments_delete, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2 | ROUTE_QUERY_DELETE},
+	{GET, "/mlflow/activities/list", api_activities_list, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_V2},
 
 	/* ---- webhooks (admin only, as MLflow's basic-auth) ---- */
 	{POST, "/mlflow/webhooks", NULL, RES_WEBHOOK, NULL, PERM_ADMIN, ROUTE_V2},

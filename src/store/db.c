@@ -193,7 +193,7 @@ struct store_conn *db_conn_open(const char *path, bool writer, struct mt_err *er
 	 * survives kill -9 of the process (not a power cut; that needs FULL). */
 	const char *pragmas = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
 	                               "PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;"
-	                               "PRAGMA case_sensitive_like=ON;"
+	                               "PRAGMA case_sensitive_like=ON; PRAGMA mmap_size=268435456;"
 	                             : "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
 	                               "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA query_only=1;"
 	                               "PRAGMA case_sensitive_like=ON;"
@@ -213,6 +213,7 @@ void db_conn_close(struct store_conn *c)
 		if (c->slots[i].st)
 			sqlite3_finalize(c->slots[i].st);
 	free(c->slots);
+	metric_cache_free(c);
 	sqlite3_close(c->db);
 	free(c);
 }
@@ -240,7 +241,58 @@ struct store {
 	pthread_key_t reader_key;
 	pthread_mutex_t readers_mu;
 	struct store_conn *readers;
+	/* WAL checkpoints run on their own thread and connection, so the writer never copies pages back into the
+	 * main file (nor fsyncs) in the middle of a commit: the writer's WAL hook only asks for one. */
+	pthread_t ckpt_thread;
+	bool ckpt_started, ckpt_wanted;
+	pthread_cond_t cv_ckpt;
 };
+
+#define CHECKPOINT_PAGES 2000 /* ask for a checkpoint once the WAL holds this many pages (8 MiB at 4 KiB) */
+
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	(void)db;
+	(void)name;
+	struct store *s = arg;
+	if (pages >= CHECKPOINT_PAGES) {
+		pthread_mutex_lock(&s->mu);
+		s->ckpt_wanted = true;
+		pthread_cond_signal(&s->cv_ckpt);
+		pthread_mutex_unlock(&s->mu);
+	}
+	return SQLITE_OK;
+}
+
+static void *checkpoint_main(void *arg)
+{
+	struct store *s = arg;
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		mt_log(MT_LOG_WARN, "checkpoint connection: %s", db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		db = NULL;
+	} else {
+		sqlite3_busy_timeout(db, 1000);
+	}
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->ckpt_wanted && !s->stopping)
+			pthread_cond_wait(&s->cv_ckpt, &s->mu);
+		if (s->stopping)
+			break;
+		s->ckpt_wanted = false;
+		pthread_mutex_unlock(&s->mu);
+		/* PASSIVE: copies what no reader still needs, never blocks the writer or the readers */
+		if (db && sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK &&
+		    sqlite3_errcode(db) != SQLITE_BUSY)
+			mt_log(MT_LOG_WARN, "WAL checkpoint: %s", sqlite3_errmsg(db));
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	sqlite3_close(db);
+	return NULL;
+}
 
 /* Runs one batch of jobs as one transaction, each in its own savepoint. */
 static void run_batch(struct store *s, struct job *batch)
@@ -263,12 +315,15 @@ static void run_batch(struct store *s, struct job *batch)
 		j->rc = j->fn(c, j->arg, j->err);
 		jobs++;
 		db_reset_all(c);
-		if (j->rc != MT_OK)
+		if (j->rc != MT_OK) {
 			db_exec(c, "ROLLBACK TO job", NULL);
+			metric_cache_reset(c);
+		}
 		db_exec(c, "RELEASE job", NULL);
 	}
 	if (txrc == MT_OK && db_exec(c, "COMMIT", &txerr) != MT_OK) {
 		db_exec(c, "ROLLBACK", NULL);
+		metric_cache_reset(c);
 		for (struct job *j = batch; j; j = j->next)
 			if (j->rc == MT_OK)
 				j->rc = mt_fail(j->err, txerr.code, "%s", txerr.msg);
@@ -371,7 +426,20 @@ enum mt_error store_open(const char *path, struct store **out, struct mt_err *er
 	pthread_cond_init(&s->cv_job, NULL);
 	pthread_cond_init(&s->cv_done, NULL);
 	pthread_key_create(&s->reader_key, NULL);
+	pthread_cond_init(&s->cv_ckpt, NULL);
+	if (pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) == 0) {
+		s->ckpt_started = true;
+		db_exec(w, "PRAGMA wal_autocheckpoint=0", NULL);
+		sqlite3_wal_hook(w->db, on_wal_commit, s);
+	}
 	if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
+		if (s->ckpt_started) {
+			pthread_mutex_lock(&s->mu);
+			s->stopping = true;
+			pthread_cond_signal(&s->cv_ckpt);
+			pthread_mutex_unlock(&s->mu);
+			pthread_join(s->ckpt_thread, NULL);
+		}
 		db_conn_close(w);
 		free(s->path);
 		free(s);
@@ -388,8 +456,11 @@ void store_close(struct store *s)
 	pthread_mutex_lock(&s->mu);
 	s->stopping = true;
 	pthread_cond_signal(&s->cv_job);
+	pthread_cond_signal(&s->cv_ckpt);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->thread, NULL);
+	if (s->ckpt_started)
+		pthread_join(s->ckpt_thread, NULL);
 	struct store_conn *c = s->readers;
 	while (c) {
 		struct store_conn *n = c->next_reader;
@@ -403,6 +474,7 @@ void store_close(struct store *s)
 	pthread_mutex_destroy(&s->readers_mu);
 	pthread_cond_destroy(&s->cv_job);
 	pthread_cond_destroy(&s->cv_done);
+	pthread_cond_destroy(&s->cv_ckpt);
 	free(s->path);
 	free(s);
 }

@@ -441,3 +441,47 @@ enum mt_error store_run_log_outputs(struct store *s, const char *run_id, const s
 	struct inputs_job j = {run_id, NULL, 0, NULL, 0, outputs, n};
 	return store_write(s, inputs_job, &j, err);
 }
+
+/* ---- dataset summaries (experiments/search-datasets) ---- */
+
+static const char SQL_DATASET_SUMMARIES[] =
+	"SELECT DISTINCT d.name, d.digest, t.value FROM datasets d"
+	" JOIN run_dataset_inputs i ON i.dataset_pk = d.dataset_pk"
+	" LEFT JOIN run_dataset_input_tags t ON t.run_pk = i.run_pk AND t.dataset_pk = i.dataset_pk"
+	" AND t.key = 'mlflow.data.context'"
+	" WHERE d.experiment_id = ?1 ORDER BY d.dataset_pk, t.value LIMIT ?2";
+
+enum mt_error store_dataset_summaries(struct store *s, struct arena *a, const int64_t *experiment_ids, size_t n,
+                                      size_t limit, struct mt_dataset_summary **out, size_t *count,
+                                      struct mt_err *err)
+{
+	struct store_conn *c = store_reader(s);
+	struct mt_dataset_summary *v = arena_alloc(a, (limit ? limit : 1) * sizeof *v);
+	size_t k = 0;
+	for (size_t e = 0; e < n && k < limit; e++) {
+		bool seen = false; /* an experiment id given twice is read once */
+		for (size_t p = 0; p < e && !seen; p++)
+			seen = experiment_ids[p] == experiment_ids[e];
+		if (seen)
+			continue;
+		sqlite3_stmt *st = db_stmt(c, SQL_DATASET_SUMMARIES, err);
+		if (!st)
+			return err->code;
+		sqlite3_bind_int64(st, 1, experiment_ids[e]);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)(limit - k));
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			v[k].experiment_id = experiment_ids[e];
+			v[k].name = db_col_text(a, st, 0);
+			v[k].digest = db_col_text(a, st, 1);
+			v[k].context = db_col_text(a, st, 2);
+			k++;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return db_fail(c, err, rc);
+	}
+	*out = v;
+	*count = k;
+	return MT_OK;
+}

@@ -12,6 +12,7 @@
 #include "mltrackd/buf.h"
 #include "mltrackd/store_registry.h"
 #include "mltrackd/util.h"
+#include "registry_internal.h"
 #include "store_internal.h"
 
 #define STAGE_DELETED "Deleted_Internal"
@@ -1365,4 +1366,14 @@ enum mt_error store_events_list(const struct registry_ctx *x, int64_t after_id, 
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? MT_OK : db_fail(c, err, rc);
+}
+
+/* ---- steps for other store modules (src/store/registry_internal.h) ---- */
+
+enum mt_error registry_transition_step(struct store_conn *c, const struct registry_ctx *x, const char *name,
+                                       int64_t version, const char *stage, bool archive,
+                                       struct mt_model_version *out, struct mt_err *err)
+{
+	struct mv_job j = {.x = x, .name = name, .version = version, .stage = stage, .archive = archive, .out = out};
+	return mv_transition_job(c, &j, err);
 }

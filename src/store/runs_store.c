@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mltrackd/buf.h"
+#include "mltrackd/json.h"
 #include "mltrackd/store_runs.h"
 #include "mltrackd/util.h"
 #include "store_internal.h"
@@ -31,6 +32,7 @@ static const char SQL_RUN_SET_NAME[] = "UPDATE runs SET name = ?2 WHERE run_pk =
 static const char SQL_PARAM_GET[] = "SELECT value FROM params WHERE run_pk = ?1 AND key = ?2";
 static const char SQL_PARAM_INSERT[] = "INSERT INTO params (run_pk, key, value) VALUES (?1, ?2, ?3)";
 static const char SQL_TAG_DELETE[] = "DELETE FROM run_tags WHERE run_pk = ?1 AND key = ?2";
+static const char SQL_TAG_GET[] = "SELECT value FROM run_tags WHERE run_pk = ?1 AND key = ?2";
 static const char SQL_MODEL_EXISTS[] = "SELECT 1 FROM logged_models WHERE model_id = ?1";
 static const char SQL_KEY_GET[] = "SELECT key_id FROM metric_keys WHERE key = ?1";
 static const char SQL_KEY_INSERT[] = "INSERT INTO metric_keys (key) VALUES (?1)";
@@ -545,12 +547,135 @@ enum mt_error store_run_set_deleted(struct store *s, const char *run_id, bool de
 /* Per-job cache of the series touched, so a batch of 1000 points over 10 keys does 10 lookups. */
 struct series {
 	const char *key;
+	int64_t key_id;
 	int64_t id;
 	double value;
 	int64_t ts, step;
 	bool is_nan, dirty;
 };
 
+/* ---- the writer's metric cache: key -> key_id, (run_pk, key_id) -> series and its latest point ----
+ * Open addressing, power-of-two tables; when one fills up it is simply cleared (a cache miss costs one
+ * indexed lookup). Bounded: at most MC_KEYS keys and MC_SERIES series (about 3 MiB at the worst). */
+#define MC_KEYS 16384
+#define MC_SERIES 32768
+
+struct mc_key {
+	char *key; /* owned */
+	uint64_t hash;
+	int64_t key_id;
+};
+
+struct mc_series {
+	int64_t run_pk, key_id; /* run_pk 0 = empty slot */
+	int64_t series_id;
+	double value;
+	int64_t ts, step;
+	bool is_nan;
+};
+
+struct metric_cache {
+	struct mc_key keys[2 * MC_KEYS];
+	size_t nkeys;
+	struct mc_series series[2 * MC_SERIES];
+	size_t nseries;
+};
+
+static void mc_clear_keys(struct metric_cache *m)
+{
+	for (size_t i = 0; i < 2 * MC_KEYS; i++)
+		free(m->keys[i].key);
+	memset(m->keys, 0, sizeof m->keys);
+	m->nkeys = 0;
+}
+
+void metric_cache_reset(struct store_conn *c)
+{
+	if (!c->mcache)
+		return;
+	mc_clear_keys(c->mcache);
+	memset(c->mcache->series, 0, sizeof c->mcache->series);
+	c->mcache->nseries = 0;
+}
+
+void metric_cache_free(struct store_conn *c)
+{
+	if (!c->mcache)
+		return;
+	mc_clear_keys(c->mcache);
+	free(c->mcache);
+	c->mcache = NULL;
+}
+
+static uint64_t mc_hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct mc_key *mc_key_slot(struct metric_cache *m, const char *key, uint64_t h)
+{
+	size_t i = h & (2 * MC_KEYS - 1);
+	while (m->keys[i].key && !(m->keys[i].hash == h && strcmp(m->keys[i].key, key) == 0))
+		i = (i + 1) & (2 * MC_KEYS - 1);
+	return &m->keys[i];
+}
+
+static struct mc_series *mc_series_slot(struct metric_cache *m, int64_t run_pk, int64_t key_id)
+{
+	uint64_t h = ((uint64_t)run_pk * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)key_id * 0xC2B2AE3D27D4EB4Full);
+	size_t i = (h >> 17) & (2 * MC_SERIES - 1);
+	while (m->series[i].run_pk && !(m->series[i].run_pk == run_pk && m->series[i].key_id == key_id))
+		i = (i + 1) & (2 * MC_SERIES - 1);
+	return &m->series[i];
+}
+
+/* The key's id, interned on first use (a new metric_keys row). */
+static enum mt_error intern_key(struct store_conn *c, const char *key, int64_t *key_id, struct mt_err *err)
+{
+	struct metric_cache *m = c->mcache;
+	uint64_t h = mc_hash_str(key);
+	struct mc_key *slot = m ? mc_key_slot(m, key, h) : NULL;
+	if (slot && slot->key) {
+		*key_id = slot->key_id;
+		return MT_OK;
+	}
+	sqlite3_stmt *st = db_stmt(c, SQL_KEY_GET, err);
+	if (!st)
+		return err->code;
+	db_bind_text(st, 1, key);
+	int rc = sqlite3_step(st);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(c, err, rc);
+	if (id < 0) {
+		st = db_stmt(c, SQL_KEY_INSERT, err);
+		if (!st)
+			return err->code;
+		db_bind_text(st, 1, key);
+		if (db_exec_stmt(c, st, err) != MT_OK)
+			return err->code;
+		id = sqlite3_last_insert_rowid(c->db);
+	}
+	if (m) {
+		if (m->nkeys >= MC_KEYS) {
+			mc_clear_keys(m);
+			slot = mc_key_slot(m, key, h);
+		}
+		slot->key = xstrdup(key);
+		slot->hash = h;
+		slot->key_id = id;
+		m->nkeys++;
+	}
+	*key_id = id;
+	return MT_OK;
+}
+
+/* The series of (run, key) in this request's table, from the writer's cache or the database (created on first
+ * use with the first point as its latest). */
 static enum mt_error series_for(struct store_conn *c, int64_t pk, const struct mt_metric *m, double v, bool nan,
                                 struct series *cache, size_t cap, size_t *used, struct series **out,
                                 struct mt_err *err)
@@ -569,31 +694,28 @@ static enum mt_error series_for(struct store_conn *c, int64_t pk, const struct m
 	struct series *s = &cache[i];
 	s->key = m->key;
 	(*used)++;
-	/* intern the key */
-	sqlite3_stmt *st = db_stmt(c, SQL_KEY_GET, err);
-	if (!st)
+	if (c->writer && !c->mcache)
+		c->mcache = xcalloc(1, sizeof *c->mcache);
+	int64_t key_id = -1;
+	if (intern_key(c, m->key, &key_id, err) != MT_OK)
 		return err->code;
-	db_bind_text(st, 1, m->key);
-	int rc = sqlite3_step(st);
-	int64_t key_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(c, err, rc);
-	if (key_id < 0) {
-		st = db_stmt(c, SQL_KEY_INSERT, err);
-		if (!st)
-			return err->code;
-		db_bind_text(st, 1, m->key);
-		if (db_exec_stmt(c, st, err) != MT_OK)
-			return err->code;
-		key_id = sqlite3_last_insert_rowid(c->db);
+	s->key_id = key_id;
+	struct mc_series *ms = c->mcache ? mc_series_slot(c->mcache, pk, key_id) : NULL;
+	if (ms && ms->run_pk) {
+		s->id = ms->series_id;
+		s->value = ms->value;
+		s->ts = ms->ts;
+		s->step = ms->step;
+		s->is_nan = ms->is_nan;
+		*out = s;
+		return MT_OK;
 	}
-	st = db_stmt(c, SQL_SERIES_GET, err);
+	sqlite3_stmt *st = db_stmt(c, SQL_SERIES_GET, err);
 	if (!st)
 		return err->code;
 	sqlite3_bind_int64(st, 1, pk);
 	sqlite3_bind_int64(st, 2, key_id);
-	rc = sqlite3_step(st);
+	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		s->id = sqlite3_column_int64(st, 0);
 		s->value = sqlite3_column_double(st, 1);
@@ -621,6 +743,15 @@ static enum mt_error series_for(struct store_conn *c, int64_t pk, const struct m
 		s->ts = m->timestamp;
 		s->step = m->step;
 		s->is_nan = nan;
+	}
+	if (ms) {
+		if (c->mcache->nseries >= MC_SERIES) {
+			memset(c->mcache->series, 0, sizeof c->mcache->series);
+			c->mcache->nseries = 0;
+			ms = mc_series_slot(c->mcache, pk, key_id);
+		}
+		*ms = (struct mc_series){pk, key_id, s->id, s->value, s->ts, s->step, s->is_nan};
+		c->mcache->nseries++;
 	}
 	*out = s;
 	return MT_OK;
@@ -753,6 +884,15 @@ static enum mt_error log_metrics(struct store_conn *c, int64_t pk, const struct 
 		sqlite3_bind_int64(st, 4, cache[i].step);
 		sqlite3_bind_int(st, 5, cache[i].is_nan);
 		rc = db_exec_stmt(c, st, err);
+		if (rc == MT_OK && c->mcache) { /* the cached latest point follows (a rollback resets the cache) */
+			struct mc_series *ms = mc_series_slot(c->mcache, pk, cache[i].key_id);
+			if (ms->run_pk) {
+				ms->value = cache[i].value;
+				ms->ts = cache[i].ts;
+				ms->step = cache[i].step;
+				ms->is_nan = cache[i].is_nan;
+			}
+		}
 	}
 	free(cache);
 	return rc;
@@ -830,4 +970,56 @@ enum mt_error store_run_delete_tag(struct store *s, const char *run_id, const ch
 {
 	struct deltag_job j = {run_id, key};
 	return store_write(s, deltag_job, &j, err);
+}
+
+/* ---- a JSON list in a run tag (runs/log-model) ---- */
+
+struct json_tag_job {
+	const char *run_id, *key;
+	const cJSON *item;
+	size_t max_len;
+};
+
+static enum mt_error json_tag_job(struct store_conn *c, void *arg, struct mt_err *err)
+{
+	struct json_tag_job *j = arg;
+	int64_t pk;
+	if (active_run(c, j->run_id, &pk, err) != MT_OK)
+		return err->code;
+	sqlite3_stmt *st = db_stmt(c, SQL_TAG_GET, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, pk);
+	db_bind_text(st, 2, j->key);
+	int rc = sqlite3_step(st);
+	cJSON *list = rc == SQLITE_ROW ? cJSON_Parse((const char *)sqlite3_column_text(st, 0)) : NULL;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		cJSON_Delete(list);
+		return db_fail(c, err, rc);
+	}
+	if (!cJSON_IsArray(list)) {
+		cJSON_Delete(list);
+		list = cJSON_CreateArray();
+	}
+	cJSON_AddItemToArray(list, cJSON_Duplicate(j->item, true));
+	struct buf b;
+	buf_init(&b, j->max_len + 1);
+	json_dump_python(&b, list);
+	cJSON_Delete(list);
+	enum mt_error r;
+	if (b.overflow || b.len > j->max_len)
+		r = mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Tag '%.250s' of run %.100s would exceed %zu bytes", j->key,
+		            j->run_id, j->max_len);
+	else
+		r = upsert_tag(c, pk, j->key, b.data, err);
+	buf_free(&b);
+	return r;
+}
+
+enum mt_error store_run_append_json_tag(struct store *s, const char *run_id, const char *key, const cJSON *item,
+                                        size_t max_len, struct mt_err *err)
+{
+	struct json_tag_job j = {run_id, key, item, max_len};
+	return store_write(s, json_tag_job, &j, err);
 }

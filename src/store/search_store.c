@@ -370,9 +370,8 @@ enum mt_error store_search_experiments(struct store *s, struct arena *a, const s
 	if (collect_pks(c, a, &q, qq->limit, &ids, &cnt, more, err) != MT_OK)
 		return err->code;
 	struct mt_experiment *v = arena_alloc(a, (cnt ? cnt : 1) * sizeof *v);
-	for (size_t i = 0; i < cnt; i++)
-		if (store_experiment_get(s, a, ids[i], &v[i], err) != MT_OK)
-			return err->code;
+	if (experiments_load_many(c, a, ids, cnt, v, err) != MT_OK)
+		return err->code;
 	*out = v;
 	*n = cnt;
 	return MT_OK;

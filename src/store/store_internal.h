@@ -21,7 +21,14 @@ struct store_conn {
 	size_t nslots, used;
 	bool writer;
 	struct store_conn *next_reader; /* registry of reader connections, for closing */
+	struct metric_cache *mcache;    /* writer only: interned metric keys and series (runs_store.c) */
 };
+
+/* The writer's cache of metric keys and series (with their latest point) saves two lookups per logged point.
+ * It must only ever hold committed-or-current-transaction truth: db.c resets it on every rollback, and a job
+ * that hard-deletes runs (gc) resets it. */
+void metric_cache_reset(struct store_conn *c);
+void metric_cache_free(struct store_conn *c);
 
 /* The statement for a static SQL literal, prepared once per connection and cached by the literal's
  * address; returned reset with bindings cleared. NULL on failure (err set). Never pass user text. */
@@ -49,6 +56,11 @@ char *db_col_text(struct arena *a, sqlite3_stmt *st, int i);
 struct mt_tag;
 enum mt_error db_read_kv(struct store_conn *c, struct arena *a, const char *sql, int64_t pk, struct mt_tag **out,
                          size_t *n, struct mt_err *err);
+
+/* Experiments by id, with their tags, into out[0..n) in the order of ids (experiments_store.c); ids distinct. */
+struct mt_experiment;
+enum mt_error experiments_load_many(struct store_conn *c, struct arena *a, const int64_t *ids, size_t n,
+                                    struct mt_experiment *out, struct mt_err *err);
 
 /* A full logged model (info, params, tags, metrics) by internal key (models_store.c). */
 struct mt_logged_model;

@@ -96,21 +96,6 @@ char *buf_steal(struct buf *b, size_t *len)
 	return p;
 }
 
-int mt_format_double(char *out, size_t cap, double d)
-{
-	/* Integral values in the exactly representable range print as "N.0" like Python's repr. */
-	if (d == floor(d) && fabs(d) < 1e16) {
-		int n = snprintf(out, cap, "%.1f", d);
-		return n;
-	}
-	for (int prec = 15; prec <= 17; prec++) {
-		int n = snprintf(out, cap, "%.*g", prec, d);
-		if (prec == 17 || strtod(out, NULL) == d)
-			return n;
-	}
-	return 0;
-}
-
 /* ---- JSON writer ---- */
 
 void jw_init(struct jw *w, struct buf *b)

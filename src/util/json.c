@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mltrackd/buf.h"
 #include "mltrackd/json.h"
 #include "mltrackd/util.h"
 
@@ -201,4 +202,102 @@ enum mt_error json_get_array(const cJSON *obj, const char *name, bool required, 
 		return json_fail_type(err, name, v);
 	*out = v;
 	return MT_OK;
+}
+
+/* ---- Python's json.dumps ---- */
+
+static void py_str(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	buf_putc(b, '"');
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		uint32_t cp = *p;
+		size_t n = 1;
+		if (cp >= 0x80) { /* decode UTF-8 (cJSON only accepts valid UTF-8 input; be lenient anyway) */
+			if ((cp & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80) {
+				cp = (cp & 0x1F) << 6 | (p[1] & 0x3F);
+				n = 2;
+			} else if ((cp & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+				cp = (cp & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+				n = 3;
+			} else if ((cp & 0xF8) == 0xF0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 &&
+			           (p[3] & 0xC0) == 0x80) {
+				cp = (cp & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 | (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+				n = 4;
+			} else {
+				cp = 0xFFFD;
+			}
+		}
+		p += n;
+		switch (cp) {
+		case '"': buf_puts(b, "\\\""); continue;
+		case '\\': buf_puts(b, "\\\\"); continue;
+		case '\n': buf_puts(b, "\\n"); continue;
+		case '\r': buf_puts(b, "\\r"); continue;
+		case '\t': buf_puts(b, "\\t"); continue;
+		case '\b': buf_puts(b, "\\b"); continue;
+		case '\f': buf_puts(b, "\\f"); continue;
+		default: break;
+		}
+		if (cp >= 0x20 && cp < 0x7F) {
+			buf_putc(b, (char)cp);
+			continue;
+		}
+		uint32_t units[2] = {cp, 0};
+		int nu = 1;
+		if (cp > 0xFFFF) {
+			cp -= 0x10000;
+			units[0] = 0xD800 | (cp >> 10);
+			units[1] = 0xDC00 | (cp & 0x3FF);
+			nu = 2;
+		}
+		for (int u = 0; u < nu; u++) {
+			char e[7] = {'\\', 'u', hex[units[u] >> 12 & 15], hex[units[u] >> 8 & 15], hex[units[u] >> 4 & 15],
+			             hex[units[u] & 15], 0};
+			buf_puts(b, e);
+		}
+	}
+	buf_putc(b, '"');
+}
+
+void json_dump_python(struct buf *b, const cJSON *v)
+{
+	if (cJSON_IsNull(v) || v == NULL) {
+		buf_puts(b, "null");
+	} else if (cJSON_IsTrue(v)) {
+		buf_puts(b, "true");
+	} else if (cJSON_IsFalse(v)) {
+		buf_puts(b, "false");
+	} else if (cJSON_IsString(v)) {
+		py_str(b, v->valuestring);
+	} else if (cJSON_IsNumber(v)) {
+		double d = v->valuedouble;
+		if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+			buf_printf(b, "%lld", (long long)d);
+		} else {
+			char num[40];
+			mt_format_double(num, sizeof num, d);
+			buf_puts(b, num);
+		}
+	} else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+		bool obj = cJSON_IsObject(v);
+		buf_putc(b, obj ? '{' : '[');
+		const cJSON *it;
+		bool first = true;
+		cJSON_ArrayForEach(it, v)
+		{
+			if (!first)
+				buf_puts(b, ", ");
+			first = false;
+			if (obj) {
+				py_str(b, it->string ? it->string : "");
+				buf_puts(b, ": ");
+			}
+			json_dump_python(b, it);
+		}
+		buf_putc(b, obj ? '}' : ']');
+	} else {
+		buf_puts(b, "null");
+	}
 }

@@ -247,3 +247,31 @@ def test_search_bad_filters(rest, exp, is_reference):
             assert r.status_code == 500  # deviation: the reference fails with INTERNAL_ERROR (AttributeError, float())
         else:
             assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_search_datasets_ajax(client, rest, unique):
+    """The UI's dataset list: distinct (experiment, name, digest, context) of the datasets runs used."""
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    e1 = client.create_experiment(unique + "-a")
+    e2 = client.create_experiment(unique + "-b")
+    train = Dataset(name="train", digest="d1", source_type="local", source="{}")
+    ev = Dataset(name="eval", digest="d2", source_type="local", source="{}")
+    ctx = lambda c: [InputTag("mlflow.data.context", c)]  # noqa: E731
+    r1, r2, r3 = client.create_run(e1), client.create_run(e1), client.create_run(e2)
+    client.log_inputs(r1.info.run_id, [DatasetInput(train, ctx("training")), DatasetInput(ev, ctx("eval"))])
+    client.log_inputs(r2.info.run_id, [DatasetInput(train, ctx("training"))])
+    client.log_inputs(r3.info.run_id, [DatasetInput(ev, [])])
+    url = "/ajax-api/2.0/mlflow/experiments/search-datasets"
+    got = rest.post(url, {"experiment_ids": [e1, e2]})
+    assert got.status_code == 200
+    rows = sorted((d["experiment_id"], d["name"], d["digest"], d.get("context"))
+                  for d in got.json()["dataset_summaries"])
+    assert rows == sorted([(e1, "train", "d1", "training"), (e1, "eval", "d2", "eval"), (e2, "eval", "d2", None)])
+    empty = client.create_experiment(unique + "-c")
+    assert rest.post(url, {"experiment_ids": [empty]}).json() == {}
+    assert_error(rest.post(url, {"experiment_ids": []}), 400, "INVALID_PARAMETER_VALUE",
+                 "SearchDatasets request must specify at least one experiment_id.")
+    assert_error(rest.post(url, {"experiment_ids": [str(i) for i in range(21)]}), 400, "INVALID_PARAMETER_VALUE",
+                 "cannot specify more than 20 experiment_ids")
+    assert_error(rest.post(url, {"experiment_ids": ["abc"]}), 400, "INVALID_PARAMETER_VALUE")

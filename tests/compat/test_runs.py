@@ -194,3 +194,46 @@ def test_client_update_delete_restore_and_tags(client, exp):
     with pytest.raises(MlflowException) as exc:
         client.get_run("f" * 32)
     assert exc.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_log_model_history(client, rest, unique):
+    """runs/log-model (legacy, MLflow 2.x clients and some flavors): the model's summary is appended to the run's
+    mlflow.log-model.history tag, stored byte for byte as the reference's json.dumps writes it."""
+    import json
+
+    import mlflow
+    from mlflow.models import Model
+
+    exp = client.create_experiment(unique)
+    rid = client.create_run(exp).info.run_id
+    flavors = {"python_function": {"loader_module": "mlflow.sklearn", "env": {"conda": "conda.yaml"},
+                                   "python_version": "3.11.7", "ratio": 0.1, "n": 3, "ok": True, "none": None,
+                                   "text": "caf\u00e9 \U0001F600 \"q\"\n", "config": {"dropped": 1}},
+               "sklearn": {"pickled_model": "model.pkl", "config": {"x": 1}}}
+    models = [Model(artifact_path="m1", run_id=rid, flavors=flavors, model_uuid="u1",
+                    utc_time_created="2026-11-25 07:00:00.000001"),
+              Model(artifact_path="m2", run_id=rid, flavors={"sklearn": {"pickled_model": "a.pkl"}},
+                    model_uuid="u2", utc_time_created="2026-11-25 07:00:01.000002")]
+    for m in models:
+        mlflow.tracking.fluent._record_logged_model(m, rid)
+    tag = client.get_run(rid).data.tags["mlflow.log-model.history"]
+    assert tag == json.dumps([m.get_tags_dict() for m in models])
+    assert [h["artifact_path"] for h in json.loads(tag)] == ["m1", "m2"]
+    assert "config" not in json.loads(tag)[0]["flavors"]["sklearn"]
+
+    url = "/api/2.0/mlflow/runs/log-model"
+    no_uuid = {"artifact_path": "m3", "flavors": {}, "utc_time_created": "t", "run_id": rid}
+    assert rest.post(url, {"run_id": rid, "model_json": json.dumps(no_uuid)}).json() == {}
+    third = json.loads(client.get_run(rid).data.tags["mlflow.log-model.history"])[2]
+    assert third["model_uuid"] is None and third["artifact_path"] == "m3"
+    assert_error(rest.post(url, {"run_id": rid, "model_json": "{not json"}), 400, "INVALID_PARAMETER_VALUE",
+                 "is not a valid JSON")
+    r = assert_error(rest.post(url, {"run_id": rid, "model_json": json.dumps({"run_id": rid, "flavors": {}})}), 400,
+                     "INVALID_PARAMETER_VALUE", "Model json is missing mandatory fields: {")
+    assert "'artifact_path'" in r["message"] and "'utc_time_created'" in r["message"]
+    assert_error(rest.post(url, {"run_id": rid}), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(rest.post(url, {"run_id": "0" * 32, "model_json": json.dumps(no_uuid)}), 404,
+                 "RESOURCE_DOES_NOT_EXIST")
+    client.delete_run(rid)
+    assert_error(rest.post(url, {"run_id": rid, "model_json": json.dumps(no_uuid)}), 400, "INVALID_PARAMETER_VALUE")
+    assert len(json.loads(client.get_run(rid).data.tags["mlflow.log-model.history"])) == 3

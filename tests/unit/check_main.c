@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(sr, acl_suite());
 	srunner_add_suite(sr, search_suite());
 	srunner_add_suite(sr, registry_suite());
+	srunner_add_suite(sr, promotion_suite());
 	srunner_add_suite(sr, artifacts_suite());
 	srunner_add_suite(sr, runs_suite());
 	srunner_add_suite(sr, metrics_suite());

@@ -15,6 +15,7 @@ Suite *auth_suite(void);
 Suite *acl_suite(void);
 Suite *search_suite(void);
 Suite *registry_suite(void);
+Suite *promotion_suite(void);
 Suite *artifacts_suite(void);
 Suite *runs_suite(void);
 Suite *metrics_suite(void);

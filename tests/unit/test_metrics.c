@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mltrackd/arena.h"
 #include "mltrackd/buf.h"
+#include "mltrackd/store_gc.h"
 #include "mltrackd/store_runs.h"
+#include "mltrackd/util.h"
 #include "suites.h"
 
 static struct fixture fx;
@@ -138,6 +141,36 @@ START_TEST(duplicates_ignored_and_latest_rule)
 		const cJSON *m = cJSON_GetArrayItem(h, i);
 		ck_assert(num(m, "timestamp") == want[i][0] && num(m, "step") == want[i][1] && num(m, "value") == want[i][2]);
 	}
+}
+END_TEST
+
+/* The writer caches keys and series by run key; after gc hard-deletes a run, a new run may get the same key
+ * and must get a series of its own (not the dead run's cached one). */
+START_TEST(metric_cache_after_gc)
+{
+	for (int round = 0; round < 3; round++) {
+		ck_assert_int_eq(LOG("{\"run_id\": \"%s\", \"key\": \"g\", \"value\": %d, \"timestamp\": 1}", run, round)->status,
+		                 200);
+		ck_assert(latest("g") == round);
+		ck_assert_int_eq(call(MT_POST, "runs/delete", "{\"run_id\": \"%s\"}", run)->status, 200);
+		struct arena *a = arena_new();
+		struct gc_victim *v;
+		size_t n;
+		struct mt_err err;
+		mt_err_init(&err);
+		ck_assert_int_eq(store_gc(fx.srv.store, a, mt_now_ms() + 60000, &v, &n, &err), MT_OK);
+		ck_assert_int_eq(n, 1);
+		arena_free(a);
+		struct fx_response *r = fx_call(&fx, MT_POST, "/api/2.0/mlflow/runs/create", "{\"experiment_id\": \"0\"}");
+		ck_assert_int_eq(r->status, 200);
+		snprintf(run, sizeof run, "%s", fx_str(r, "run.info.run_id"));
+		ck_assert(latest("g") == -1); /* the new run has no metric yet */
+	}
+	ck_assert_int_eq(LOG("{\"run_id\": \"%s\", \"key\": \"g\", \"value\": 7, \"timestamp\": 2}", run)->status, 200);
+	const cJSON *h = metrics_of(HISTORY("g"));
+	ck_assert_int_eq(cJSON_GetArraySize(h), 1);
+	ck_assert(num(cJSON_GetArrayItem(h, 0), "value") == 7);
+	ck_assert(latest("g") == 7);
 }
 END_TEST
 
@@ -376,6 +409,7 @@ Suite *metrics_suite(void)
 	tcase_add_test(tc, bulk_interval_sampling);
 	tcase_add_test(tc, ajax_history_bulk);
 	tcase_add_test(tc, concurrent_writers);
+	tcase_add_test(tc, metric_cache_after_gc);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_util.c: arena, buffer, JSON writer and readers, MLflow validation rules, error mapping. */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +79,65 @@ START_TEST(double_format_round_trips)
 		char out[40];
 		mt_format_double(out, sizeof out, vals[i]);
 		ck_assert_msg(strtod(out, NULL) == vals[i], "%s", out);
+	}
+}
+END_TEST
+
+/* What Python's repr() prints, for values picked to cover every branch. */
+START_TEST(double_format_is_python_repr)
+{
+	static const struct {
+		double v;
+		const char *repr;
+	} cases[] = {
+		{0.1, "0.1"}, {0.5, "0.5"}, {1.0 / 3, "0.3333333333333333"}, {2.0 / 3, "0.6666666666666666"},
+		{0.30000000000000004, "0.30000000000000004"}, {1e-4, "0.0001"}, {1e-5, "1e-05"}, {1.5e-5, "1.5e-05"},
+		{1234.5678, "1234.5678"}, {-0.0, "-0.0"}, {0.0, "0.0"}, {3.0, "3.0"}, {-7.0, "-7.0"},
+		{1e16, "1e+16"}, {1234567890123456.0, "1234567890123456.0"}, {1.2345e16, "1.2345e+16"},
+		{123456789012345680.0, "1.2345678901234568e+17"}, {1e300, "1e+300"}, {2.5e-300, "2.5e-300"},
+		{5e-324, "5e-324"}, {1.7976931348623157e308, "1.7976931348623157e+308"}, {0.1 + 0.2 - 0.3, "5.551115123125783e-17"},
+		{4503599627370495.5, "4503599627370495.5"}, {0.9999999999999999, "0.9999999999999999"},
+		{9.999999999999999e-5, "9.999999999999999e-05"}, {123.456e-10, "1.23456e-08"}, {0.25, "0.25"},
+		{2.0e-6, "2e-06"}, {3.814697265625e-06, "3.814697265625e-06"}, {1.1, "1.1"}, {100.5, "100.5"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[40];
+		mt_format_double(out, sizeof out, cases[i].v);
+		ck_assert_msg(strcmp(out, cases[i].repr) == 0, "%.17g: got %s, want %s", cases[i].v, out, cases[i].repr);
+	}
+}
+END_TEST
+
+/* The exact fast path against printf + strtod, which is what it replaces, over random doubles of every
+ * magnitude the fast path takes and beyond: same text, and it reads back to the same double. */
+static void reference_digits(double x, char *out, size_t cap)
+{
+	for (int p = 15; p <= 17; p++) {
+		snprintf(out, cap, "%.*g", p, x);
+		if (p == 17 || strtod(out, NULL) == x)
+			return;
+	}
+}
+
+START_TEST(double_format_matches_printf)
+{
+	uint64_t state = 0x9E3779B97F4A7C15ull;
+	for (int i = 0; i < 40000; i++) {
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		double mant = (double)(state >> 11) / 9007199254740992.0; /* [0, 1) with 53 random bits */
+		int ex = (int)(state % 60) - 25;                           /* 1e-25 .. 1e34 */
+		double x = (mant + 0.1) * pow(10, ex) * ((state >> 7 & 1) ? -1 : 1);
+		if (x == floor(x))
+			continue;
+		char got[40], want[40];
+		mt_format_double(got, sizeof got, x);
+		ck_assert_msg(strtod(got, NULL) == x, "%.17g -> %s", x, got);
+		if (fabs(x) >= 1e-4 && fabs(x) < 1e15) { /* there printf's %g and repr agree on notation */
+			reference_digits(x, want, sizeof want);
+			ck_assert_msg(strcmp(got, want) == 0, "%.17g: got %s, want %s", x, got, want);
+		}
 	}
 }
 END_TEST
@@ -172,6 +233,8 @@ Suite *util_suite(void)
 	tcase_add_test(tc, buf_respects_its_cap);
 	tcase_add_test(tc, json_writer_shapes);
 	tcase_add_test(tc, double_format_round_trips);
+	tcase_add_test(tc, double_format_is_python_repr);
+	tcase_add_test(tc, double_format_matches_printf);
 	tcase_add_test(tc, json_getters_follow_mlflow);
 	tcase_add_test(tc, key_names_follow_mlflow);
 	tcase_add_test(tc, every_error_code_maps);

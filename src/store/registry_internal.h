@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* registry_internal.h: registry steps other store modules run inside their own writer job (promotion's approve
+ * performs the same transition as transition-stage). Included only under src/store/. */
+#ifndef MLTRACKD_REGISTRY_INTERNAL_H
+#define MLTRACKD_REGISTRY_INTERNAL_H
+
+#include "mltrackd/store_registry.h"
+#include "store_internal.h"
+
+/* transition-stage's writer step, on the caller's connection and transaction: moves the version, archives the
+ * others when asked, writes model_version.stage_transitioned; *out is the version after the change. */
+enum mt_error registry_transition_step(struct store_conn *c, const struct registry_ctx *x, const char *name,
+                                       int64_t version, const char *stage, bool archive,
+                                       struct mt_model_version *out, struct mt_err *err);
+
+#endif
