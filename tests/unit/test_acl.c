@@ -419,6 +419,46 @@ START_TEST(governed_promotion)
 }
 END_TEST
 
+static int call_as(const char *user, enum mt_method m, const char *url, const char *body)
+{
+	char raw[128], b64[128], h[160];
+	snprintf(raw, sizeof raw, "%s:%s", user, pw);
+	auth_b64_encode((const unsigned char *)raw, strlen(raw), b64, sizeof b64);
+	snprintf(h, sizeof h, "Basic %s", b64);
+	fx_auth_header = h;
+	int st = fx_call(&fx, m, url, body)->status;
+	fx_auth_header = NULL;
+	return st;
+}
+
+START_TEST(approving_a_request_needs_the_transition_right)
+{
+	seed_version("None");
+	add_user("stager", false, NULL);
+	struct mt_err err;
+	mt_err_init(&err);
+	ck_assert_int_eq(store_grant_set(fx.srv.store, user_id_of("stager"), "registered_model", "m",
+	                                 "MANAGE_STAGING_VERSIONS", &err), MT_OK);
+	((struct mt_config *)&fx.cfg)->strict_promotion = true;
+	/* anyone with READ may file a request */
+	const char *to_staging = "{\"name\":\"m\",\"version\":\"1\",\"stage\":\"Staging\"}";
+	const char *to_prod = "{\"name\":\"m\",\"version\":\"1\",\"stage\":\"Production\"}";
+	ck_assert_int_eq(call_as("reader", MT_POST, "/api/2.0/mlflow/transition-requests/create", to_staging), 200);
+	ck_assert_int_eq(call_as("reader", MT_POST, "/api/2.0/mlflow/transition-requests/create", to_prod), 200);
+	const char *approve_prod =
+		"{\"name\":\"m\",\"version\":\"1\",\"stage\":\"Production\",\"archive_existing_versions\":false}";
+	const char *approve_staging =
+		"{\"name\":\"m\",\"version\":\"1\",\"stage\":\"Staging\",\"archive_existing_versions\":false}";
+	/* EDIT approves under MLflow's rule only; the staging manager approves Staging, not Production */
+	ck_assert_int_eq(call_as("editor", MT_POST, "/api/2.0/mlflow/transition-requests/approve", approve_staging), 403);
+	ck_assert_int_eq(call_as("stager", MT_POST, "/api/2.0/mlflow/transition-requests/approve", approve_prod), 403);
+	ck_assert_int_eq(call_as("stager", MT_POST, "/api/2.0/mlflow/transition-requests/reject", approve_prod), 403);
+	ck_assert_int_eq(call_as("stager", MT_POST, "/api/2.0/mlflow/transition-requests/approve", approve_staging), 200);
+	ck_assert_int_eq(call_as("manager", MT_POST, "/api/2.0/mlflow/transition-requests/approve", approve_prod), 200);
+	((struct mt_config *)&fx.cfg)->strict_promotion = false;
+}
+END_TEST
+
 START_TEST(failed_logins_are_rate_limited)
 {
 	((struct mt_config *)&fx.cfg)->login_max_failures = 3;
@@ -506,6 +546,7 @@ Suite *acl_suite(void)
 	tcase_add_test(tc, wildcard_role_grant_and_run_tier);
 	tcase_add_test(tc, grant_validation_follows_mlflow);
 	tcase_add_test(tc, governed_promotion);
+	tcase_add_test(tc, approving_a_request_needs_the_transition_right);
 	tcase_add_test(tc, failed_logins_are_rate_limited);
 	tcase_add_test(tc, revoked_token_is_refused_at_once);
 	tcase_add_test(tc, route_without_permission_fails_startup);
