@@ -67,4 +67,9 @@ enum acl_filter_mode { ACL_FILTER_ALL, ACL_FILTER_ONLY, ACL_FILTER_EXCEPT };
 enum mt_error acl_readable_experiments(struct mt_request *req, enum acl_filter_mode *mode, int64_t **ids, size_t *n,
                                        struct mt_err *err);
 
+/* Registered models a registry search may return (names as a JSON array in the arena); with versions, a
+ * denied or unreadable registered_model_version tier hides every model's versions it governs. */
+enum mt_error acl_readable_models(struct mt_request *req, bool versions, enum acl_filter_mode *mode,
+                                  const char **names_json, struct mt_err *err);
+
 #endif

@@ -588,8 +588,10 @@ static enum mt_error authorize_resource(struct mt_request *req, const struct mt_
 	return check_all(req, q.r, q.n, err);
 }
 
-enum mt_error acl_readable_experiments(struct mt_request *req, enum acl_filter_mode *mode, int64_t **ids, size_t *n,
-                                       struct mt_err *err)
+/* The resources of `type` the principal may read, as "all", "only these" or "all but these" (exceptions are
+ * the exact-id patterns whose fold, with the wildcard grants, differs from the wildcard's verdict). */
+static enum mt_error readable_set(struct mt_request *req, const char *type, enum acl_filter_mode *mode,
+                                  const char ***ids, size_t *n, struct mt_err *err)
 {
 	*mode = ACL_FILTER_ALL;
 	*ids = NULL;
@@ -599,12 +601,11 @@ enum mt_error acl_readable_experiments(struct mt_request *req, enum acl_filter_m
 	struct mt_acl_row *rows;
 	size_t nr;
 	bool ws_admin = false;
-	if (store_acl_rows(req->srv->store, req->arena, req->user_id, "experiment", NULL, &rows, &nr, &ws_admin, err) !=
-	    MT_OK)
+	if (store_acl_rows(req->srv->store, req->arena, req->user_id, type, NULL, &rows, &nr, &ws_admin, err) != MT_OK)
 		return err->code;
 	if (ws_admin)
 		return MT_OK;
-	/* the wildcard grants alone decide every experiment without a grant of its own */
+	/* the wildcard grants alone decide every resource without a grant of its own */
 	bool wdeny = false;
 	int wbest = SILENT;
 	for (size_t i = 0; i < nr; i++) {
@@ -618,21 +619,19 @@ enum mt_error acl_readable_experiments(struct mt_request *req, enum acl_filter_m
 	}
 	int wl = wdeny ? ACL_DENY : wbest;
 	bool base = (wl == SILENT ? default_level(req) : floor_level(req, wl)) >= ACL_READ;
-	int64_t *v = arena_alloc(req->arena, (nr ? nr : 1) * sizeof *v);
+	const char **v = arena_alloc(req->arena, (nr ? nr : 1) * sizeof *v);
 	size_t cnt = 0;
 	for (size_t i = 0; i < nr; i++) {
-		int64_t id;
-		if (!mt_parse_i64(rows[i].resource_pattern, &id))
+		const char *id = rows[i].resource_pattern;
+		if (strcmp(id, "*") == 0)
 			continue;
 		bool seen = false;
 		for (size_t k = 0; k < cnt && !seen; k++)
-			seen = v[k] == id;
-		if (seen)
-			continue;
+			seen = strcmp(v[k], id) == 0;
 		bool d = wdeny;
 		int best = wbest;
-		for (size_t j = 0; j < nr; j++) {
-			if (strcmp(rows[j].resource_pattern, rows[i].resource_pattern) != 0)
+		for (size_t j = 0; j < nr && !seen; j++) {
+			if (strcmp(rows[j].resource_pattern, id) != 0)
 				continue;
 			int l = acl_level_parse(rows[j].permission);
 			if (l == ACL_DENY)
@@ -640,6 +639,8 @@ enum mt_error acl_readable_experiments(struct mt_request *req, enum acl_filter_m
 			else if (l > best)
 				best = l;
 		}
+		if (seen)
+			continue;
 		bool readable = !d && floor_level(req, best) >= ACL_READ;
 		if (readable != base)
 			v[cnt++] = id;
@@ -649,6 +650,50 @@ enum mt_error acl_readable_experiments(struct mt_request *req, enum acl_filter_m
 	*n = cnt;
 	if (base && cnt == 0)
 		*mode = ACL_FILTER_ALL;
+	return MT_OK;
+}
+
+enum mt_error acl_readable_experiments(struct mt_request *req, enum acl_filter_mode *mode, int64_t **ids, size_t *n,
+                                       struct mt_err *err)
+{
+	const char **v;
+	size_t nv;
+	if (readable_set(req, "experiment", mode, &v, &nv, err) != MT_OK)
+		return err->code;
+	*ids = arena_alloc(req->arena, (nv ? nv : 1) * sizeof **ids);
+	*n = 0;
+	for (size_t i = 0; i < nv; i++)
+		if (mt_parse_i64(v[i], &(*ids)[*n]))
+			(*n)++;
+	return MT_OK;
+}
+
+enum mt_error acl_readable_models(struct mt_request *req, bool versions, enum acl_filter_mode *mode,
+                                  const char **names_json, struct mt_err *err)
+{
+	const char **v;
+	size_t nv;
+	*names_json = NULL;
+	if (readable_set(req, "registered_model", mode, &v, &nv, err) != MT_OK)
+		return err->code;
+	if (versions && req->srv && req->srv->cfg->auth_enabled && !req->is_admin) {
+		/* a grant on the version tier decides versions for every model (tier override) */
+		bool admin = false;
+		int l = fold_key(req, req->user_id, "registered_model_version", "*", &admin);
+		if (!admin && l != SILENT && floor_level(req, l) < ACL_READ) {
+			*mode = ACL_FILTER_ONLY;
+			nv = 0;
+		}
+	}
+	if (*mode == ACL_FILTER_ALL)
+		return MT_OK;
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < nv; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]));
+	char *js = cJSON_PrintUnformatted(arr);
+	cJSON_Delete(arr);
+	*names_json = arena_strdup(req->arena, js);
+	cJSON_free(js);
 	return MT_OK;
 }
 

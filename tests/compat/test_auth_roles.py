@@ -193,3 +193,37 @@ def test_read_user_cannot_log(admin, auth_server, monkeypatch, unique, tmp_path)
     root = as_admin(monkeypatch, auth_server)
     assert root.list_artifacts(run_id) == []
     assert root.get_run(run_id).data.metrics == {}
+
+
+def test_registry_searches_only_show_readable(admin, auth_server, monkeypatch, unique):
+    root = as_admin(monkeypatch, auth_server)
+    for suffix in ("a", "b", "hidden"):
+        root.create_registered_model(f"{unique}-{suffix}")
+        root.create_model_version(f"{unique}-{suffix}", "s3://bucket/model")
+    admin.create_user(unique, PASSWORD)
+    admin.grant_user_permission(unique, "registered_model", f"{unique}-hidden", "DENY")
+    user = as_user(monkeypatch, auth_server, unique)
+    names, token = [], None
+    while True:  # one per page: the hidden model leaves neither a hole nor a short page
+        page = user.search_registered_models(filter_string=f"name LIKE '{unique}-%'", max_results=1, page_token=token)
+        names += [m.name for m in page]
+        token = page.token
+        if not token:
+            break
+    assert sorted(names) == [f"{unique}-a", f"{unique}-b"]
+    versions = user.search_model_versions(filter_string=f"name LIKE '{unique}-%'")
+    assert sorted(v.name for v in versions) == [f"{unique}-a", f"{unique}-b"]
+    # a denied version tier hides every version, not the models
+    as_admin(monkeypatch, auth_server)
+    admin.grant_user_permission(unique, "registered_model_version", "*", "DENY")
+    user = as_user(monkeypatch, auth_server, unique)
+    assert len(user.search_registered_models(filter_string=f"name LIKE '{unique}-%'")) == 2
+    with_tier_denied = user_search_versions_or_denied(user, unique)
+    assert with_tier_denied in ([], "PERMISSION_DENIED")
+
+
+def user_search_versions_or_denied(user, unique):
+    try:
+        return list(user.search_model_versions(filter_string=f"name LIKE '{unique}-%'"))
+    except MlflowException as e:
+        return e.error_code
