@@ -67,6 +67,10 @@ enum acl_filter_mode { ACL_FILTER_ALL, ACL_FILTER_ONLY, ACL_FILTER_EXCEPT };
 enum mt_error acl_readable_experiments(struct mt_request *req, enum acl_filter_mode *mode, int64_t **ids, size_t *n,
                                        struct mt_err *err);
 
+/* Whether a search may return what experiment `experiment_id` holds: READ on it and on the tier the route
+ * searches (runs, or logged models for logged-models routes), the tier falling back to the experiment. */
+bool acl_can_search_in(struct mt_request *req, const char *experiment_id);
+
 /* Registered models a registry search may return (names as a JSON array in the arena); with versions, a
  * denied or unreadable registered_model_version tier hides every model's versions it governs. */
 enum mt_error acl_readable_models(struct mt_request *req, bool versions, enum acl_filter_mode *mode,

@@ -105,8 +105,7 @@ enum mt_error api_read_readable_experiments(struct mt_request *req, const cJSON 
 			return err->code;
 		/* With authentication on, experiments the caller may not read are dropped from the search, as the
 		 * reference's basic-auth app does: nothing of theirs appears, in any page. */
-		if (req->srv->cfg->auth_enabled && !req->is_admin &&
-		    acl_level_for(req, "experiment", it->valuestring) < ACL_READ)
+		if (!acl_can_search_in(req, it->valuestring))
 			continue;
 		k++;
 	}

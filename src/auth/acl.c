@@ -588,6 +588,18 @@ static enum mt_error authorize_resource(struct mt_request *req, const struct mt_
 	return check_all(req, q.r, q.n, err);
 }
 
+bool acl_can_search_in(struct mt_request *req, const char *experiment_id)
+{
+	if (req->srv == NULL || !req->srv->cfg->auth_enabled || req->is_admin)
+		return true;
+	const char *tier = req->route && strstr(req->route->pattern, "/logged-models") ? "logged_model" : "run";
+	struct reqs q = {.n = 0};
+	add_in_experiment(&q, tier, experiment_id, A_READ);
+	struct mt_err err;
+	mt_err_init(&err);
+	return check_all(req, q.r, q.n, &err) == MT_OK;
+}
+
 /* The resources of `type` the principal may read, as "all", "only these" or "all but these" (exceptions are
  * the exact-id patterns whose fold, with the wildcard grants, differs from the wildcard's verdict). */
 static enum mt_error readable_set(struct mt_request *req, const char *type, enum acl_filter_mode *mode,

@@ -227,3 +227,17 @@ def user_search_versions_or_denied(user, unique):
         return list(user.search_model_versions(filter_string=f"name LIKE '{unique}-%'"))
     except MlflowException as e:
         return e.error_code
+
+
+def test_run_tier_deny_hides_runs_from_search(admin, auth_server, monkeypatch, unique):
+    root = as_admin(monkeypatch, auth_server)
+    eid = root.create_experiment(unique)
+    root.create_run(eid)
+    admin.create_user(unique, PASSWORD)
+    admin.grant_user_permission(unique, "run", "*", "DENY")
+    user = as_user(monkeypatch, auth_server, unique)
+    try:
+        found = [r.info.run_id for r in user.search_runs([eid])]
+    except MlflowException as e:
+        found = e.error_code
+    assert found in ([], "PERMISSION_DENIED")
