@@ -267,8 +267,50 @@ static int floor_level(const struct mt_request *req, int l)
 	return l > d ? l : d;
 }
 
-/* Folds the user's grants at one key (exact id or '*'): DENY wins, else the highest; SILENT without any. */
+#define MEMO_SLOTS 8
+struct acl_memo {
+	struct {
+		int64_t uid;
+		const char *type, *id;
+		int level;
+		bool admin;
+	} e[MEMO_SLOTS];
+	int n;
+};
+
+static int fold_key_uncached(struct mt_request *req, int64_t uid, const char *type, const char *id, bool *admin);
+
+/* Folds the user's grants at one key (exact id or '*'): DENY wins, else the highest; SILENT without any.
+ * A request asks the same key more than once (a run's experiment READ, then its tier's fallback): folds are
+ * remembered for the request. */
 static int fold_key(struct mt_request *req, int64_t uid, const char *type, const char *id, bool *admin)
+{
+	struct acl_memo *m = req->acl_memo;
+	if (!m)
+		m = req->acl_memo = arena_calloc(req->arena, sizeof *m);
+	const char *key = id ? id : "*";
+	for (int i = 0; i < m->n; i++)
+		if (m->e[i].uid == uid && !strcmp(m->e[i].type, type) && !strcmp(m->e[i].id, key)) {
+			if (m->e[i].admin)
+				*admin = true;
+			return m->e[i].level;
+		}
+	bool a = false;
+	int l = fold_key_uncached(req, uid, type, key, &a);
+	if (a)
+		*admin = true;
+	if (m->n < MEMO_SLOTS) {
+		m->e[m->n].uid = uid;
+		m->e[m->n].type = arena_strdup(req->arena, type);
+		m->e[m->n].id = arena_strdup(req->arena, key);
+		m->e[m->n].level = l;
+		m->e[m->n].admin = a;
+		m->n++;
+	}
+	return l;
+}
+
+static int fold_key_uncached(struct mt_request *req, int64_t uid, const char *type, const char *id, bool *admin)
 {
 	struct mt_acl_row *rows;
 	size_t n;
