@@ -42,6 +42,12 @@ static void usage(FILE *f)
 	        "                               (or MLTRACKD_ADMIN_PASSWORD, or admin_password in MLFLOW_AUTH_CONFIG_PATH)\n"
 	        "  --default-permission PERM    READ (default), USE, EDIT, MANAGE or NO_PERMISSIONS\n"
 	        "  --admin-username NAME        name of the bootstrapped admin (default admin)\n"
+	        "  --login-max-failures N       failed logins per user name within the window before 429 (default 10;\n"
+	        "                               0 = no limit)\n"
+	        "  --login-max-failures-per-address N   the same per client address (default 50)\n"
+	        "  --login-window-seconds N     the failed-login window (default 300)\n"
+	        "  --promotion-rule mlflow|strict  who may transition model versions: EDIT (MLflow, default) or the\n"
+	        "                               registry levels MANAGE_STAGING_VERSIONS / MANAGE_PRODUCTION_VERSIONS\n"
 	        "  --help, --version\n\n"
 	        "mltrackd gc [--older-than 30d] [--backend-store-uri URI] [--artifacts-destination DIR]\n"
 	        "  permanently removes deleted runs and experiments (deleted at least --older-than ago, default 0)\n"
@@ -141,6 +147,9 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 	cfg->max_body = 64u * 1024 * 1024;
 	cfg->default_permission = "READ";
 	cfg->admin_username = "admin";
+	cfg->login_max_failures = 10;
+	cfg->login_max_failures_per_address = 50;
+	cfg->login_window_seconds = 300;
 	bool insecure = false;
 	const char *v;
 	if ((v = env2("MLTRACKD_HOST", "MLFLOW_HOST")))
@@ -175,10 +184,18 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		cfg->admin_username = v;
 	if ((v = env2("MLTRACKD_ADMIN_PASSWORD", "MLFLOW_AUTH_ADMIN_PASSWORD")))
 		cfg->admin_password = v;
+	if ((v = env2("MLTRACKD_LOGIN_MAX_FAILURES", NULL)))
+		cfg->login_max_failures = (int)strtol(v, NULL, 10);
+	if ((v = env2("MLTRACKD_LOGIN_MAX_FAILURES_PER_ADDRESS", NULL)))
+		cfg->login_max_failures_per_address = (int)strtol(v, NULL, 10);
+	if ((v = env2("MLTRACKD_LOGIN_WINDOW_SECONDS", NULL)))
+		cfg->login_window_seconds = (int)strtol(v, NULL, 10);
+	if ((v = env2("MLTRACKD_PROMOTION_RULE", NULL)))
+		cfg->strict_promotion = strcmp(v, "strict") == 0;
 
 	enum { O_HOST = 1, O_PORT, O_BACKEND, O_ROOT, O_DEST, O_SERVE, O_NOSERVE, O_ONLY, O_WORKERS, O_MAXBODY,
 	       O_INSECURE, O_QUIET, O_HELP, O_VERSION, O_APPNAME, O_AUTH, O_DEFPERM, O_ADMINUSER, O_OLDER,
-	       O_LOGFORMAT, O_METRICSPORT };
+	       O_LOGFORMAT, O_METRICSPORT, O_LOGIN_MAX, O_LOGIN_MAX_ADDR, O_LOGIN_WINDOW, O_PROMOTION };
 	static const struct option opts[] = {
 		{"host", required_argument, NULL, O_HOST}, {"port", required_argument, NULL, O_PORT},
 		{"backend-store-uri", required_argument, NULL, O_BACKEND},
@@ -194,6 +211,10 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		{"older-than", required_argument, NULL, O_OLDER},
 		{"log-format", required_argument, NULL, O_LOGFORMAT},
 		{"metrics-port", required_argument, NULL, O_METRICSPORT},
+		{"login-max-failures", required_argument, NULL, O_LOGIN_MAX},
+		{"login-max-failures-per-address", required_argument, NULL, O_LOGIN_MAX_ADDR},
+		{"login-window-seconds", required_argument, NULL, O_LOGIN_WINDOW},
+		{"promotion-rule", required_argument, NULL, O_PROMOTION},
 		{"help", no_argument, NULL, O_HELP}, {"version", no_argument, NULL, O_VERSION}, {NULL, 0, NULL, 0}};
 	optind = 1;
 	int c;
@@ -240,6 +261,26 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		case O_OLDER: cfg->gc_older_than = optarg; break;
 		case O_LOGFORMAT: log_format = optarg; break;
 		case O_METRICSPORT: metrics_port = optarg; break;
+		case O_LOGIN_MAX:
+		case O_LOGIN_MAX_ADDR:
+		case O_LOGIN_WINDOW: {
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 0 || n > 1000000) {
+				fprintf(stderr, "mltrackd: invalid value '%s' for a login limit\n", optarg);
+				return -1;
+			}
+			*(c == O_LOGIN_MAX ? &cfg->login_max_failures
+			  : c == O_LOGIN_MAX_ADDR ? &cfg->login_max_failures_per_address
+			                          : &cfg->login_window_seconds) = (int)n;
+			break;
+		}
+		case O_PROMOTION:
+			if (strcmp(optarg, "strict") != 0 && strcmp(optarg, "mlflow") != 0) {
+				fprintf(stderr, "mltrackd: --promotion-rule must be mlflow or strict\n");
+				return -1;
+			}
+			cfg->strict_promotion = strcmp(optarg, "strict") == 0;
+			break;
 		case O_HELP: usage(stdout); return 1;
 		case O_VERSION: printf("mltrackd %s (MLflow REST API %s)\n", MLTRACKD_VERSION, MLTRACKD_MLFLOW_API_VERSION); return 1;
 		default: usage(stderr); return -1;

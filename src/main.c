@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "mltrackd/backup.h"
+#include "mltrackd/auth.h"
 #include "mltrackd/config.h"
 #include "mltrackd/gc.h"
 #include "mltrackd/http.h"
@@ -47,6 +48,8 @@ static int mkdirs(const char *path, bool is_file)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && (strcmp(argv[1], "user") == 0 || strcmp(argv[1], "routes") == 0)) /* src/auth/commands.c */
+		return strcmp(argv[1], "user") == 0 ? mt_user_main(argc - 1, argv + 1) : mt_routes_main(argc - 1, argv + 1);
 	struct mt_config cfg;
 	/* mltrackd backup DEST [options] / mltrackd restore SRC [--force] [options]: the path, then the usual flags */
 	bool backup = argc > 1 && strcmp(argv[1], "backup") == 0, restore = argc > 1 && strcmp(argv[1], "restore") == 0;

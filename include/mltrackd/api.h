@@ -35,6 +35,32 @@ MT_HANDLER(api_users_delete);
 MT_HANDLER(api_users_permissions_grant);
 MT_HANDLER(api_users_permissions_revoke);
 MT_HANDLER(api_users_permissions_get);
+MT_HANDLER(api_users_permissions_list);
+MT_HANDLER(api_users_current_permissions);
+
+/* ---- src/api/roles.c (MLflow 3.17 roles; the older per-resource permission API) ---- */
+MT_HANDLER(api_roles_create);
+MT_HANDLER(api_roles_get);
+MT_HANDLER(api_roles_list);
+MT_HANDLER(api_roles_update);
+MT_HANDLER(api_roles_delete);
+MT_HANDLER(api_roles_permissions_add);
+MT_HANDLER(api_roles_permissions_remove);
+MT_HANDLER(api_roles_permissions_list);
+MT_HANDLER(api_roles_permissions_update);
+MT_HANDLER(api_roles_assign);
+MT_HANDLER(api_roles_unassign);
+MT_HANDLER(api_users_roles_list);
+MT_HANDLER(api_roles_users_list);
+MT_HANDLER(api_legacy_permissions_create);
+MT_HANDLER(api_legacy_permissions_get);
+MT_HANDLER(api_legacy_permissions_update);
+MT_HANDLER(api_legacy_permissions_delete);
+
+/* ---- src/api/tokens.c ---- */
+MT_HANDLER(api_tokens_create);
+MT_HANDLER(api_tokens_list);
+MT_HANDLER(api_tokens_revoke);
 
 /* ---- src/api/runs.c ---- */
 MT_HANDLER(api_runs_create);

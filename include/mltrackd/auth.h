@@ -33,6 +33,11 @@ struct auth_credentials {
 enum mt_error auth_parse_header(struct arena *a, const char *header, struct auth_credentials *out,
                                 struct mt_err *err);
 
+/* `mltrackd user add|passwd|token NAME ...` on the database directly, and `mltrackd routes --json`
+ * (src/auth/commands.c); argv[0] is the subcommand. Return the process exit status. */
+int mt_user_main(int argc, char **argv);
+int mt_routes_main(int argc, char **argv);
+
 /* Base64 (standard alphabet, padded) of n bytes into out (cap >= 4*((n+2)/3)+1); returns length. */
 size_t auth_b64_encode(const unsigned char *in, size_t n, char *out, size_t cap);
 /* Decodes standard or url-safe base64 (padding optional); returns bytes written or -1. */

@@ -29,6 +29,10 @@ struct mt_config {
 	const char *default_permission;    /* READ, USE, EDIT, MANAGE or NO_PERMISSIONS (MLflow's default: READ) */
 	const char *admin_username;        /* the admin bootstrapped on first start */
 	const char *admin_password;        /* from MLFLOW_AUTH_ADMIN_PASSWORD / MLTRACKD_ADMIN_PASSWORD / the ini */
+	int login_max_failures;            /* failed logins per user name within the window before 429 (0: no limit) */
+	int login_max_failures_per_address; /* the same per client address */
+	int login_window_seconds;
+	bool strict_promotion;             /* transition-stage needs the registry's MANAGE_*_VERSIONS levels, not EDIT */
 	char *ini_storage;                 /* owned copy of the auth ini values */
 	const char *gc_older_than;         /* `mltrackd gc --older-than` (e.g. 30d) */
 	int log_format;                    /* enum mt_log_format: --log-format text|json|logfmt */

@@ -50,6 +50,9 @@ struct mt_request {
 	const char *principal;        /* authenticated user name, NULL when anonymous or auth is off */
 	int64_t user_id;              /* the principal's id (0 when none) */
 	bool is_admin;
+	const char *client_addr;      /* peer address (NULL when unknown): failed logins are limited per address */
+	int64_t retry_after;          /* seconds, set with a 429 (Retry-After header) */
+	void *acl_memo;               /* the ACL's folds already made for this request (src/auth/acl.c) */
 	const char *created_id;       /* set by a handler that created an experiment (creator gets MANAGE) */
 	struct artifact_upload *upload; /* streamed upload in progress (ROUTE_STREAM_BODY routes) */
 	bool upload_failed;

@@ -24,6 +24,7 @@ enum mt_resource {
 	RES_WEBHOOK,
 	RES_USER,
 	RES_GRANT_TARGET,     /* the resource named by resource_type + resource_id of a grant request */
+	RES_ROLE,             /* roles and role assignments (MLflow 3.17 RBAC) */
 };
 
 /* Ordered: a principal holding one level holds all below it (MLflow READ < EDIT < MANAGE). */
@@ -31,6 +32,7 @@ enum mt_perm {
 	PERM_PUBLIC,        /* no authentication at all: /health, /version */
 	PERM_AUTHENTICATED, /* any authenticated principal */
 	PERM_READ,
+	PERM_USE,           /* MLflow's USE: READ plus use (no route of ours needs more than READ for it yet) */
 	PERM_EDIT,
 	PERM_MANAGE,
 	PERM_ADMIN,

@@ -114,6 +114,10 @@ struct registry_query {
 	const struct search_order *order;
 	size_t n_order;
 	int64_t offset, limit;
+	/* The caller's readable models (the ACL's), applied inside the query so pages stay full: 0 every model,
+	 * 1 only the names in acl_names, 2 all but them; acl_names is a JSON array of names. */
+	int acl_mode;
+	const char *acl_names;
 };
 enum mt_error store_rm_search(const struct registry_ctx *x, const struct registry_query *q,
                               struct mt_registered_model **out, size_t *n, bool *more, struct mt_err *err);

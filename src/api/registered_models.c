@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "api_internal.h"
+#include "mltrackd/acl.h"
 #include "mltrackd/search.h"
 #include "mltrackd/store_registry.h"
 #include "mltrackd/util.h"
@@ -414,6 +415,12 @@ enum mt_error api_registry_read_search(struct mt_request *req, enum search_kind 
 	q->order = o;
 	q->n_order = cnt;
 	q->limit = max;
+	/* with authentication on, only the models the caller may read (and, for versions, whose version tier is
+	 * readable), filtered inside the query */
+	enum acl_filter_mode mode;
+	if (acl_readable_models(req, versions, &mode, &q->acl_names, err) != MT_OK)
+		return err->code;
+	q->acl_mode = mode == ACL_FILTER_ONLY ? 1 : mode == ACL_FILTER_EXCEPT ? 2 : 0;
 	return MT_OK;
 }
 

@@ -105,8 +105,7 @@ enum mt_error api_read_readable_experiments(struct mt_request *req, const cJSON 
 			return err->code;
 		/* With authentication on, experiments the caller may not read are dropped from the search, as the
 		 * reference's basic-auth app does: nothing of theirs appears, in any page. */
-		if (req->srv->cfg->auth_enabled && !req->is_admin &&
-		    acl_level_for(req, "experiment", it->valuestring) < ACL_READ)
+		if (!acl_can_search_in(req, it->valuestring))
 			continue;
 		k++;
 	}
@@ -174,27 +173,13 @@ MT_HANDLER(api_experiments_search)
 	q.filter = &f;
 	q.order = order;
 	if (req->srv->cfg->auth_enabled && !req->is_admin) {
-		/* readable = granted >= READ, or no grant and a default permission >= READ */
-		struct mt_grant *g;
-		size_t ng;
-		if (store_grant_list(req->srv->store, req->arena, req->user_id, &g, &ng, err) != MT_OK)
+		/* the readable set, from grants through any role, wildcards, DENY and the default permission */
+		enum acl_filter_mode mode;
+		int64_t *ids;
+		if (acl_readable_experiments(req, &mode, &ids, &q.n_acl, err) != MT_OK)
 			return err->code;
-		bool default_readable = acl_level_parse(req->srv->cfg->default_permission) >= ACL_READ;
-		int64_t *ids = arena_alloc(req->arena, (ng ? ng : 1) * sizeof *ids);
-		size_t n_ids = 0;
-		for (size_t i = 0; i < ng; i++) {
-			int64_t id;
-			if (strcmp(g[i].resource_type, "experiment") != 0 || !mt_parse_i64(g[i].resource_id, &id))
-				continue;
-			bool readable = acl_level_parse(g[i].permission) >= ACL_READ;
-			if (readable != default_readable)
-				ids[n_ids++] = id;
-		}
-		q.acl_mode = default_readable ? ACL_EXCEPT : ACL_ONLY;
+		q.acl_mode = mode == ACL_FILTER_ONLY ? ACL_ONLY : mode == ACL_FILTER_EXCEPT ? ACL_EXCEPT : ACL_ALL;
 		q.acl_ids = ids;
-		q.n_acl = n_ids;
-		if (q.acl_mode == ACL_EXCEPT && n_ids == 0)
-			q.acl_mode = ACL_ALL;
 	}
 	struct mt_experiment *v;
 	size_t n;

@@ -88,6 +88,8 @@ MT_HANDLER(api_users_current)
 	return MT_OK;
 }
 
+/* Any authenticated user may list the roster, as MLflow 3.17 (without workspaces); each user's roles are shown
+ * only to admins and to that user. */
 MT_HANDLER(api_users_list)
 {
 	struct mt_user *v;
@@ -97,8 +99,45 @@ MT_HANDLER(api_users_list)
 	struct jw *w = http_reply_json(req, resp);
 	jw_key(w, "users");
 	jw_arr_open(w);
-	for (size_t i = 0; i < n; i++)
-		write_user(w, &v[i]);
+	for (size_t i = 0; i < n; i++) {
+		struct mt_role *roles = NULL;
+		size_t nr = 0;
+		if ((caller_is_admin(req) || caller_is(req, v[i].username)) &&
+		    store_user_roles(req->srv->store, req->arena, v[i].id, &roles, &nr, err) != MT_OK)
+			return err->code;
+		jw_obj_open(w);
+		jw_kv_int(w, "id", v[i].id);
+		jw_kv_str(w, "username", v[i].username);
+		jw_kv_bool(w, "is_admin", v[i].is_admin);
+		jw_key(w, "roles");
+		jw_arr_open(w);
+		for (size_t k = 0; k < nr; k++) {
+			jw_obj_open(w);
+			jw_key(w, "description");
+			if (roles[k].description)
+				jw_str(w, roles[k].description);
+			else
+				jw_null(w);
+			jw_kv_int(w, "id", roles[k].id);
+			jw_kv_str(w, "name", roles[k].name);
+			jw_key(w, "permissions");
+			jw_arr_open(w);
+			for (size_t p = 0; p < roles[k].n_perms; p++) {
+				jw_obj_open(w);
+				jw_kv_int(w, "id", roles[k].perms[p].id);
+				jw_kv_str(w, "permission", roles[k].perms[p].permission);
+				jw_kv_str(w, "resource_pattern", roles[k].perms[p].resource_pattern);
+				jw_kv_str(w, "resource_type", roles[k].perms[p].resource_type);
+				jw_kv_int(w, "role_id", roles[k].perms[p].role_id);
+				jw_obj_close(w);
+			}
+			jw_arr_close(w);
+			jw_kv_str(w, "workspace", roles[k].workspace);
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+		jw_obj_close(w);
+	}
 	jw_arr_close(w);
 	http_reply_json_end(w);
 	return MT_OK;
@@ -163,36 +202,44 @@ MT_HANDLER(api_users_delete)
 	return MT_OK;
 }
 
-/* ---- 3.x per-user grants: users/permissions/{grant,revoke,get} ---- */
+/* ---- 3.17 per-user grants: users/permissions/{grant,revoke,get,list}, users/current/permissions ---- */
+
+static enum mt_error reject_workspace_type(const char *type, struct mt_err *err)
+{
+	if (strcmp(type, "workspace") == 0)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "resource_type 'workspace' is not supported by the per-user permission convenience APIs. Use "
+		               "set_workspace_permission / delete_workspace_permission for workspace-wide grants.");
+	return MT_OK;
+}
 
 static enum mt_error read_grant_target(struct mt_request *req, const char **user, const char **type, const char **id,
-                                       struct mt_err *err)
+                                       const char **perm, struct mt_user *u, struct mt_err *err)
 {
 	if (json_get_str(req->args, "username", true, user, err) != MT_OK ||
 	    json_get_str(req->args, "resource_type", true, type, err) != MT_OK ||
-	    json_get_str(req->args, "resource_id", true, id, err) != MT_OK)
+	    json_get_str(req->args, "resource_id", true, id, err) != MT_OK ||
+	    (perm && json_get_str(req->args, "permission", true, perm, err) != MT_OK))
 		return err->code;
-	if (strcmp(*type, "experiment") != 0 && strcmp(*type, "registered_model") != 0)
-		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
-		               "Unsupported resource_type '%.100s'. Supported: experiment, registered_model", *type);
-	return MT_OK;
+	if (store_user_get(req->srv->store, req->arena, *user, u, err) != MT_OK)
+		return err->code;
+	return reject_workspace_type(*type, err);
 }
 
 MT_HANDLER(api_users_permissions_grant)
 {
 	const char *user, *type, *id, *perm = NULL;
 	struct mt_user u;
-	if (read_grant_target(req, &user, &type, &id, err) != MT_OK ||
-	    json_get_str(req->args, "permission", true, &perm, err) != MT_OK)
+	if (read_grant_target(req, &user, &type, &id, &perm, &u, err) != MT_OK || acl_validate_pattern(type, id, err) != MT_OK ||
+	    acl_validate_permission(perm, type, err) != MT_OK)
 		return err->code;
-	if (acl_level_parse(perm) < 0 || strcmp(perm, "NO_PERMISSIONS") == 0)
-		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
-		               "Invalid permission '%.50s' for resource_type='%.50s'. Resource-level grants accept only: "
-		               "('DENY', 'EDIT', 'MANAGE', 'READ', 'USE').",
-		               perm, type);
-	if (store_user_get(req->srv->store, req->arena, user, &u, err) != MT_OK ||
-	    store_grant_set(req->srv->store, u.id, type, id, perm, err) != MT_OK)
+	if (store_grant_add(req->srv->store, u.id, type, id, perm, false, err) != MT_OK) {
+		if (err->code == MT_RESOURCE_ALREADY_EXISTS)
+			mt_fail(err, MT_RESOURCE_ALREADY_EXISTS,
+			        "Permission for user=%.200s on resource_type=%.100s, resource_id=%.200s already exists.", user, type,
+			        id);
 		return err->code;
+	}
 	http_reply_empty(resp);
 	return MT_OK;
 }
@@ -201,10 +248,14 @@ MT_HANDLER(api_users_permissions_revoke)
 {
 	const char *user, *type, *id;
 	struct mt_user u;
-	if (read_grant_target(req, &user, &type, &id, err) != MT_OK ||
-	    store_user_get(req->srv->store, req->arena, user, &u, err) != MT_OK ||
-	    store_grant_delete(req->srv->store, u.id, type, id, err) != MT_OK)
+	if (read_grant_target(req, &user, &type, &id, NULL, &u, err) != MT_OK || acl_validate_type(type, err) != MT_OK)
 		return err->code;
+	if (store_grant_delete(req->srv->store, u.id, type, id, err) != MT_OK) {
+		if (err->code == MT_RESOURCE_DOES_NOT_EXIST)
+			mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST,
+			        "Permission for user=%.200s on resource_type=%.100s, resource_id=%.200s not found.", user, type, id);
+		return err->code;
+	}
 	http_reply_empty(resp);
 	return MT_OK;
 }
@@ -213,21 +264,72 @@ MT_HANDLER(api_users_permissions_get)
 {
 	const char *user, *type, *id;
 	struct mt_user u;
-	if (read_grant_target(req, &user, &type, &id, err) != MT_OK)
+	if (json_get_str(req->args, "username", true, &user, err) != MT_OK)
+		return err->code;
+	if (!caller_is_admin(req) && !caller_is(req, user))
+		return mt_fail(err, MT_PERMISSION_DENIED, "Permission denied");
+	if (read_grant_target(req, &user, &type, &id, NULL, &u, err) != MT_OK || acl_validate_type(type, err) != MT_OK)
+		return err->code;
+	if (strcmp(id, "*") != 0 && strcmp(type, "experiment") != 0 && strcmp(type, "registered_model") != 0)
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
+		               "resource_type '%.100s' is not supported by the per-user permission convenience APIs.", type);
+	/* evaluated exactly as a request of that user would be */
+	enum acl_level lvl = acl_level_of_user(req, u.id, u.is_admin, type, id);
+	struct jw *w = http_reply_json(req, resp);
+	jw_kv_bool(w, "allowed", lvl >= ACL_USE);
+	jw_kv_str(w, "permission", acl_level_name(lvl));
+	http_reply_json_end(w);
+	return MT_OK;
+}
+
+/* Every grant the user holds through any role, MLflow's rows. */
+static enum mt_error reply_user_permissions(struct mt_request *req, struct mt_response *resp, const struct mt_user *u,
+                                            struct mt_err *err)
+{
+	struct mt_role *roles;
+	size_t n;
+	if (store_user_roles(req->srv->store, req->arena, u->id, &roles, &n, err) != MT_OK)
+		return err->code;
+	struct jw *w = http_reply_json(req, resp);
+	jw_kv_bool(w, "is_admin", u->is_admin);
+	jw_key(w, "permissions");
+	jw_arr_open(w);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < roles[i].n_perms; k++) {
+			const struct mt_role_perm *p = &roles[i].perms[k];
+			jw_obj_open(w);
+			jw_kv_str(w, "permission", p->permission);
+			jw_kv_str(w, "resource_pattern", p->resource_pattern);
+			jw_kv_str(w, "resource_type", p->resource_type);
+			jw_kv_int(w, "role_id", roles[i].id);
+			jw_kv_str(w, "role_name", roles[i].name);
+			jw_kv_str(w, "workspace", roles[i].workspace);
+			jw_obj_close(w);
+		}
+	jw_arr_close(w);
+	http_reply_json_end(w);
+	return MT_OK;
+}
+
+MT_HANDLER(api_users_permissions_list)
+{
+	const char *user = NULL;
+	struct mt_user u;
+	if (json_get_str(req->args, "username", true, &user, err) != MT_OK)
 		return err->code;
 	if (!caller_is_admin(req) && !caller_is(req, user))
 		return mt_fail(err, MT_PERMISSION_DENIED, "Permission denied");
 	if (store_user_get(req->srv->store, req->arena, user, &u, err) != MT_OK)
 		return err->code;
-	/* Evaluate as that user would be evaluated on a real request. */
-	struct mt_request as = *req;
-	as.user_id = u.id;
-	as.is_admin = u.is_admin;
-	enum acl_level lvl = u.is_admin ? ACL_MANAGE : acl_level_for(&as, type, id);
-	static const char *names[] = {"NO_PERMISSIONS", "READ", "USE", "EDIT", "MANAGE"};
-	struct jw *w = http_reply_json(req, resp);
-	jw_kv_bool(w, "allowed", lvl >= ACL_USE);
-	jw_kv_str(w, "permission", names[lvl]);
-	http_reply_json_end(w);
-	return MT_OK;
+	return reply_user_permissions(req, resp, &u, err);
+}
+
+MT_HANDLER(api_users_current_permissions)
+{
+	struct mt_user u;
+	if (!req->principal)
+		return mt_fail(err, MT_UNAUTHENTICATED, "Authentication is not enabled on this server");
+	if (store_user_get(req->srv->store, req->arena, req->principal, &u, err) != MT_OK)
+		return err->code;
+	return reply_user_permissions(req, resp, &u, err);
 }

@@ -206,6 +206,8 @@ void mt_dispatch(struct mt_request *req, struct mt_response *resp)
 		resp->error_msg = arena_strdup(req->arena, err.msg);
 		if (rc == MT_UNAUTHENTICATED)
 			http_add_header(resp, req->arena, "WWW-Authenticate", "Basic realm=\"mlflow\"");
+		if (rc == MT_REQUEST_LIMIT_EXCEEDED && req->retry_after > 0)
+			http_add_header(resp, req->arena, "Retry-After", arena_printf(req->arena, "%lld", (long long)req->retry_after));
 	}
 	if (req->srv && req->srv->store)
 		store_reader_release(req->srv->store);
@@ -234,6 +236,8 @@ bool mt_dispatch_stream_begin(struct mt_request *req, struct mt_response *resp)
 	resp->error_msg = arena_strdup(req->arena, err.msg);
 	if (rc == MT_UNAUTHENTICATED)
 		http_add_header(resp, req->arena, "WWW-Authenticate", "Basic realm=\"mlflow\"");
+	if (rc == MT_REQUEST_LIMIT_EXCEEDED && req->retry_after > 0)
+		http_add_header(resp, req->arena, "Retry-After", arena_printf(req->arena, "%lld", (long long)req->retry_after));
 	return false;
 }
 

@@ -134,13 +134,45 @@ const struct mt_route mt_routes[] = {
 	{POST, "/mlflow/users/create", api_users_create, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
 	{GET, "/mlflow/users/get", api_users_get, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
 	{GET, "/mlflow/users/current", api_users_current, RES_USER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
-	{GET, "/mlflow/users/list", api_users_list, RES_USER, NULL, PERM_ADMIN, ROUTE_V2},
+	{GET, "/mlflow/users/list", api_users_list, RES_USER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
 	{PATCH, "/mlflow/users/update-password", api_users_update_password, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
 	{PATCH, "/mlflow/users/update-admin", api_users_update_admin, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
 	{DELETE, "/mlflow/users/delete", api_users_delete, RES_USER, "username", PERM_ADMIN, ROUTE_V2},
 	{POST, "/mlflow/users/permissions/grant", api_users_permissions_grant, RES_GRANT_TARGET, "resource_id", PERM_MANAGE, ROUTE_V3},
 	{POST, "/mlflow/users/permissions/revoke", api_users_permissions_revoke, RES_GRANT_TARGET, "resource_id", PERM_MANAGE, ROUTE_V3},
 	{GET, "/mlflow/users/permissions/get", api_users_permissions_get, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V3},
+	{GET, "/mlflow/users/permissions/list", api_users_permissions_list, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V3},
+	{GET, "/mlflow/users/current/permissions", api_users_current_permissions, RES_USER, NULL, PERM_AUTHENTICATED, ROUTE_V3},
+
+	/* ---- roles (MLflow 3.17 RBAC; admins only: workspace admins are not modelled) ---- */
+	{POST, "/mlflow/roles/create", api_roles_create, RES_ROLE, NULL, PERM_ADMIN, ROUTE_V3},
+	{GET, "/mlflow/roles/get", api_roles_get, RES_ROLE, "role_id", PERM_ADMIN, ROUTE_V3},
+	{GET, "/mlflow/roles/list", api_roles_list, RES_ROLE, NULL, PERM_ADMIN, ROUTE_V3},
+	{PATCH, "/mlflow/roles/update", api_roles_update, RES_ROLE, "role_id", PERM_ADMIN, ROUTE_V3},
+	{DELETE, "/mlflow/roles/delete", api_roles_delete, RES_ROLE, "role_id", PERM_ADMIN, ROUTE_V3},
+	{POST, "/mlflow/roles/permissions/add", api_roles_permissions_add, RES_ROLE, "role_id", PERM_ADMIN, ROUTE_V3},
+	{DELETE, "/mlflow/roles/permissions/remove", api_roles_permissions_remove, RES_ROLE, "role_permission_id", PERM_ADMIN, ROUTE_V3},
+	{GET, "/mlflow/roles/permissions/list", api_roles_permissions_list, RES_ROLE, "role_id", PERM_ADMIN, ROUTE_V3},
+	{PATCH, "/mlflow/roles/permissions/update", api_roles_permissions_update, RES_ROLE, "role_permission_id", PERM_ADMIN, ROUTE_V3},
+	{POST, "/mlflow/roles/assign", api_roles_assign, RES_ROLE, "role_id", PERM_ADMIN, ROUTE_V3},
+	{DELETE, "/mlflow/roles/unassign", api_roles_unassign, RES_ROLE, "role_id", PERM_ADMIN, ROUTE_V3},
+	{GET, "/mlflow/users/roles/list", api_users_roles_list, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V3},
+	{GET, "/mlflow/roles/users/list", api_roles_users_list, RES_ROLE, "role_id", PERM_ADMIN, ROUTE_V3},
+
+	/* ---- the older per-resource permission API (earlier 3.x clients; gone from MLflow 3.17) ---- */
+	{POST, "/mlflow/experiments/permissions/create", api_legacy_permissions_create, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
+	{GET, "/mlflow/experiments/permissions/get", api_legacy_permissions_get, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
+	{PATCH, "/mlflow/experiments/permissions/update", api_legacy_permissions_update, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
+	{DELETE, "/mlflow/experiments/permissions/delete", api_legacy_permissions_delete, RES_EXPERIMENT, "experiment_id", PERM_MANAGE, ROUTE_V2},
+	{POST, "/mlflow/registered-models/permissions/create", api_legacy_permissions_create, RES_REGISTERED_MODEL, "name", PERM_MANAGE, ROUTE_V2},
+	{GET, "/mlflow/registered-models/permissions/get", api_legacy_permissions_get, RES_REGISTERED_MODEL, "name", PERM_MANAGE, ROUTE_V2},
+	{PATCH, "/mlflow/registered-models/permissions/update", api_legacy_permissions_update, RES_REGISTERED_MODEL, "name", PERM_MANAGE, ROUTE_V2},
+	{DELETE, "/mlflow/registered-models/permissions/delete", api_legacy_permissions_delete, RES_REGISTERED_MODEL, "name", PERM_MANAGE, ROUTE_V2},
+
+	/* ---- bearer tokens (mltrackd's own; self or admin, checked in src/api/tokens.c) ---- */
+	{POST, "/mltrackd/tokens/create", api_tokens_create, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
+	{GET, "/mltrackd/tokens/list", api_tokens_list, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
+	{POST, "/mltrackd/tokens/revoke", api_tokens_revoke, RES_USER, "username", PERM_AUTHENTICATED, ROUTE_V2},
 };
 
 const size_t mt_routes_count = sizeof mt_routes / sizeof mt_routes[0];

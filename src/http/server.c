@@ -72,6 +72,21 @@ static const char *header_lookup(void *ctx, const char *name)
 
 static void free_json(void *p) { cJSON_Delete(p); }
 
+/* The peer's address as text (failed logins are rate-limited per address); NULL when unknown. */
+static const char *client_address(struct arena *a, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !ci->client_addr)
+		return NULL;
+	char buf[INET6_ADDRSTRLEN] = "";
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf, sizeof buf);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf, sizeof buf);
+	return buf[0] ? arena_strdup(a, buf) : NULL;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct conn_ctx *cx, struct mt_response *r)
 {
 	struct MHD_Response *mr;
@@ -151,6 +166,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->started_us = cx->t0;
 		set_request_id(cx, conn);
 		req->request_id = cx->request_id;
+		req->client_addr = client_address(cx->arena, conn);
 		atomic_fetch_add(&h->in_flight, 1);
 		metrics_in_flight(1);
 		*con_cls = cx;

@@ -1138,6 +1138,16 @@ static void q_bind(struct sqlq *q, bool is_int, const char *text, int64_t i)
 
 static void q_text(struct sqlq *q, const char *s) { q_bind(q, false, s, 0); }
 
+/* The ACL's readable set (registry_query.acl_mode), bound as a JSON array. */
+static void q_acl(struct sqlq *q, const struct registry_query *rq)
+{
+	if (rq->acl_mode != 1 && rq->acl_mode != 2)
+		return;
+	q_lit(q, rq->acl_mode == 1 ? " AND m.name IN (SELECT value FROM json_each(" : " AND m.name NOT IN (SELECT value FROM json_each(");
+	q_text(q, rq->acl_names ? rq->acl_names : "[]");
+	q_lit(q, "))");
+}
+
 /* "col <op> ?" with LIKE case-sensitive (the connection sets case_sensitive_like) and ILIKE lowering both. */
 static void q_compare(struct sqlq *q, const char *col, const struct search_cond *c)
 {
@@ -1296,6 +1306,7 @@ enum mt_error store_rm_search(const struct registry_ctx *x, const struct registr
 	q_init(&q, x->a);
 	q_lit(&q, "SELECT m.model_pk FROM registered_models m WHERE 1");
 	q_filter(&q, rq->filter, false);
+	q_acl(&q, rq);
 	int64_t *pks;
 	if (q_order(&q, rq, false, err) != MT_OK) {
 		buf_free(&q.sql);
@@ -1319,6 +1330,7 @@ enum mt_error store_mv_search(const struct registry_ctx *x, const struct registr
 	q_lit(&q, "SELECT v.mv_pk FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk"
 	          " WHERE v.current_stage != 'Deleted_Internal'");
 	q_filter(&q, rq->filter, true);
+	q_acl(&q, rq);
 	int64_t *pks;
 	if (q_order(&q, rq, true, err) != MT_OK) {
 		buf_free(&q.sql);

@@ -50,21 +50,21 @@ def test_json_log_of_an_auth_session_has_fields_and_no_secret(server_kind, uniqu
         admin = Server.ADMIN
         api = s.url + "/api/2.0/mlflow"
         r = requests.post(api + "/users/create", json={"username": unique, "password": user_pw}, auth=admin,
-                          headers={"X-Request-Id": "req-" + unique}, timeout=10)
+                          headers={"X-Request-Id": "req-" + unique}, timeout=60)
         assert r.status_code == 200, r.text
         assert r.headers["X-Request-Id"] == "req-" + unique
-        r = requests.post(api + "/experiments/create", json={"name": unique}, auth=(unique, user_pw), timeout=10)
+        r = requests.post(api + "/experiments/create", json={"name": unique}, auth=(unique, user_pw), timeout=60)
         assert r.status_code == 200, r.text
         r = requests.patch(api + "/users/update-password", json={"username": unique, "password": new_pw, "current_password": user_pw},
-                           auth=(unique, user_pw), timeout=10)
+                           auth=(unique, user_pw), timeout=60)
         assert r.status_code == 200, r.text
         assert requests.get(api + "/experiments/get-by-name", params={"experiment_name": unique},
-                            auth=(unique, user_pw), timeout=10).status_code == 401  # the old password
+                            auth=(unique, user_pw), timeout=60).status_code == 401  # the old password
         assert requests.get(api + "/experiments/search", params={"max_results": 1},
-                            headers={"Authorization": "Bearer " + bogus_token}, timeout=10).status_code == 401
-        generated = requests.get(s.url + "/health", timeout=10).headers["X-Request-Id"]
+                            headers={"Authorization": "Bearer " + bogus_token}, timeout=60).status_code == 401
+        generated = requests.get(s.url + "/health", timeout=60).headers["X-Request-Id"]
         assert requests.get(api + "/experiments/get", params={"experiment_id": "123456789"}, auth=admin,
-                            timeout=10).status_code == 404
+                            timeout=60).status_code == 404
     finally:
         rc = s.stop()
         log = s.read_log()
@@ -98,10 +98,10 @@ def test_logfmt_log_lines(server_kind, unique):
     try:
         api = s.url + "/api/2.0/mlflow"
         assert requests.post(api + "/experiments/create", json={"name": unique + ' "quoted" name'},
-                             timeout=10).status_code == 200
-        assert requests.get(s.url + "/api/2.0/mlflow/nope/" + unique, timeout=10).status_code == 404
+                             timeout=60).status_code == 200
+        assert requests.get(s.url + "/api/2.0/mlflow/nope/" + unique, timeout=60).status_code == 404
         # A decoded newline or quote in the path cannot forge a second line or a field.
-        assert requests.get(s.url + "/forged%0Ats=x level=error msg=request status=200%22", timeout=10).status_code == 404
+        assert requests.get(s.url + "/forged%0Ats=x level=error msg=request status=200%22", timeout=60).status_code == 404
     finally:
         rc = s.stop()
         log = s.read_log()

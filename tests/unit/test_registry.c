@@ -234,7 +234,7 @@ START_TEST(search_with_bound_values)
 	ck_assert_int_eq(search_parse_filter(a, SEARCH_REGISTERED_MODELS, "name LIKE 'a-%'", &f, &err), MT_OK);
 	struct search_order o;
 	ck_assert_int_eq(search_parse_order_by(a, SEARCH_REGISTERED_MODELS, "name DESC", &o, &err), MT_OK);
-	struct registry_query q = {&f, &o, 1, 0, 10};
+	struct registry_query q = {&f, &o, 1, 0, 10, 0, NULL};
 	struct mt_registered_model *out;
 	size_t n;
 	bool more;
