@@ -2,7 +2,9 @@
 /* import.c: `mltrackd import --from-mlflow sqlite:///path/mlflow.db [--artifacts DIR]`: an MLflow server's SQLite
  * database and proxied artifact store into this data directory (its server stopped). Idempotent; says what it
  * imported and what it skipped and why. Never writes to the MLflow side. */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -51,9 +53,14 @@ int mt_import_main(const struct mt_config *cfg, const char *from_uri, const char
 		return 1;
 	}
 	store_close(s);
+	char arts_real[4096];
+	if (artifacts && *artifacts && !realpath(artifacts, arts_real)) {
+		fprintf(stderr, "mltrackd import: cannot resolve --artifacts %s\n", artifacts);
+		return 2;
+	}
 	printf("importing %s into %s\n", mlflow_db, cfg->db_path);
 	int64_t t0 = mt_now_ms();
-	if (store_import_mlflow(cfg->db_path, mlflow_db, on_step, NULL, &err) != MT_OK) {
+	if (store_import_mlflow(cfg->db_path, mlflow_db, artifacts && *artifacts ? arts_real : NULL, on_step, NULL, &err) != MT_OK) {
 		fprintf(stderr, "mltrackd import: %s (nothing was imported)\n", err.msg);
 		return 1;
 	}

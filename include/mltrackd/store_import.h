@@ -16,8 +16,9 @@ struct store_import_step {
 typedef void (*store_import_progress_fn)(void *ctx, const struct store_import_step *step);
 
 /* Copies everything of mlflow_db that ours can hold into the database at db_path (migrated, its server stopped),
- * in one transaction, keeping ids; rows already present, or conflicting with ours, are skipped. */
-enum mt_error store_import_mlflow(const char *db_path, const char *mlflow_db, store_import_progress_fn progress,
-                                  void *ctx, struct mt_err *err);
+ * in one transaction, keeping ids; rows already present, or conflicting with ours, are skipped. artifacts_dir (an
+ * absolute, resolved path, or NULL): file: locations and plain paths under it become mlflow-artifacts:/<rest>. */
+enum mt_error store_import_mlflow(const char *db_path, const char *mlflow_db, const char *artifacts_dir,
+                                  store_import_progress_fn progress, void *ctx, struct mt_err *err);
 
 #endif
