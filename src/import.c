@@ -60,7 +60,8 @@ int mt_import_main(const struct mt_config *cfg, const char *from_uri, const char
 	}
 	printf("importing %s into %s\n", mlflow_db, cfg->db_path);
 	int64_t t0 = mt_now_ms();
-	if (store_import_mlflow(cfg->db_path, mlflow_db, artifacts && *artifacts ? arts_real : NULL, on_step, NULL, &err) != MT_OK) {
+	const char *arts_dir = artifacts && *artifacts ? arts_real : NULL;
+	if (store_import_mlflow(cfg->db_path, mlflow_db, arts_dir, on_step, NULL, &err) != MT_OK) {
 		fprintf(stderr, "mltrackd import: %s (nothing was imported)\n", err.msg);
 		return 1;
 	}

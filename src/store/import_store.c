@@ -127,7 +127,8 @@ static const struct step STEPS[] = {
 	 " user_id, current_stage, source, storage_location, run_id, run_link, status, status_message)"
 	 " SELECT m.model_pk, v.version, COALESCE(v.creation_time, 0), COALESCE(v.last_updated_time, v.creation_time, 0),"
 	 " v.description, v.user_id, CASE WHEN v.current_stage IN ('None', 'Staging', 'Production', 'Archived',"
-	 " 'Deleted_Internal') THEN v.current_stage ELSE 'None' END, " MAP_LOC("v.source") ", " MAP_LOC("v.storage_location") ","
+	 " 'Deleted_Internal') THEN v.current_stage ELSE 'None' END, " MAP_LOC("v.source") ","
+	 " " MAP_LOC("v.storage_location") ","
 	 " v.run_id, v.run_link,"
 	 " COALESCE(v.status, 'READY'), v.status_message FROM src.model_versions v"
 	 " JOIN registered_models m ON m.name = v.name", NULL, 1, NULL},

@@ -140,7 +140,8 @@ def test_import_old_schema(server_kind, tmp_path, revision):
         rm = c.get_registered_model("old-model")
         assert (rm.description, rm.tags, rm.aliases) == ("from 2.x", {"owner": "ml"}, {"champion": "1"})
         vs = sorted((v.version, v.current_stage, v.source) for v in c.search_model_versions("name = 'old-model'"))
-        assert vs == [("1", "None", f"runs:/{run}/model"), ("2", "Production", f"mlflow-artifacts:/7/{run}/artifacts/model")]
+        assert vs == [("1", "None", f"runs:/{run}/model"),
+                      ("2", "Production", f"mlflow-artifacts:/7/{run}/artifacts/model")]
     finally:
         ours.stop()
     second = subprocess.run(args, capture_output=True, text=True, timeout=120)
