@@ -148,3 +148,12 @@ def test_import_old_schema(server_kind, tmp_path, revision):
     assert second.returncode == 0, second.stdout + second.stderr
     counts = [int(x) for x in re.findall(r"\s(\d+) imported", second.stdout)]
     assert counts and not any(counts), second.stdout
+    # a short artifact file (an interrupted earlier import) is copied again, through a temporary name
+    ours_file = os.path.join(ours.dir, "artifacts", "7", run, "artifacts", "docs", "notes.txt")
+    with open(ours_file, "w") as f:
+        f.write("old")
+    third = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert re.search(r"artifact files\s+1 imported", third.stdout), third.stdout
+    assert open(ours_file).read() == "old artifact\n"
+    assert sorted(os.listdir(os.path.dirname(ours_file))) == ["notes.txt"]
