@@ -3,6 +3,7 @@
  * database and proxied artifact store into this data directory (its server stopped). Idempotent; says what it
  * imported and what it skipped and why. Never writes to the MLflow side. */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,16 @@
 static void on_step(void *ctx, const struct store_import_step *s)
 {
 	(void)ctx;
+	bool tty = isatty(STDERR_FILENO);
+	if (s->started) { /* progress on a terminal only: the table being copied and how many rows it has */
+		if (tty) {
+			fprintf(stderr, "\rimporting %s (%lld rows)...%-20s", s->what, (long long)s->source_rows, "");
+			fflush(stderr);
+		}
+		return;
+	}
+	if (tty)
+		fprintf(stderr, "\r%-70s\r", ""); /* clears the progress line before the summary line */
 	if (s->note) {
 		printf("  %-30s skipped: %s\n", s->what, s->note);
 	} else {
@@ -29,8 +40,6 @@ static void on_step(void *ctx, const struct store_import_step *s)
 			       skipped);
 		printf("\n");
 	}
-	if (isatty(STDERR_FILENO))
-		fprintf(stderr, "\r%-40s\r", s->what); /* progress on a terminal only */
 	fflush(stdout);
 }
 
@@ -67,10 +76,16 @@ int mt_import_main(const struct mt_config *cfg, const char *from_uri, const char
 	}
 	if (artifacts && *artifacts) {
 		int64_t files, bytes, existing, skipped;
+		if (isatty(STDERR_FILENO)) {
+			fprintf(stderr, "\rcopying the artifact files...");
+			fflush(stderr);
+		}
 		if (mt_copy_tree(artifacts, cfg->artifacts_destination, true, &files, &bytes, &existing, &skipped) != 0) {
 			fprintf(stderr, "mltrackd import: copying the artifacts from %s failed\n", artifacts);
 			return 1;
 		}
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "\r%-70s\r", "");
 		printf("  %-30s %10lld imported (%lld bytes); %lld already here; %lld skipped (not regular files)\n",
 		       "artifact files", (long long)files, (long long)bytes, (long long)existing, (long long)skipped);
 	} else {

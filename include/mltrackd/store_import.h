@@ -12,6 +12,7 @@ struct store_import_step {
 	int64_t source_rows; /* rows of the MLflow table it reads; -1 when the table is not there */
 	int64_t imported;    /* rows added (0 on a second import) */
 	const char *note;    /* why the step did nothing, or NULL */
+	int started;         /* 1: called before the step runs (for progress), 0: its result */
 };
 typedef void (*store_import_progress_fn)(void *ctx, const struct store_import_step *step);
 

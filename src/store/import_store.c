@@ -243,7 +243,7 @@ enum mt_error store_import_mlflow(const char *db_path, const char *mlflow_db, co
 	char why[256];
 	for (size_t i = 0; i < sizeof STEPS / sizeof STEPS[0]; i++) {
 		const struct step *s = &STEPS[i];
-		struct store_import_step out = {s->what, -1, 0, NULL};
+		struct store_import_step out = {s->what, -1, 0, NULL, 0};
 		bool has_table = !s->needs || exists(db, SQL_HAS_TABLE, s->needs, NULL);
 		bool applies = has_table && (!s->needs_col || exists(db, SQL_HAS_COLUMN, s->needs, s->needs_col)) &&
 		               (!s->unless_col || !exists(db, SQL_HAS_COLUMN, s->needs, s->unless_col));
@@ -263,6 +263,9 @@ enum mt_error store_import_mlflow(const char *db_path, const char *mlflow_db, co
 			}
 			continue;
 		}
+		out.started = 1;
+		progress(ctx, &out);
+		out.started = 0;
 		sqlite3_stmt *q = NULL;
 		int qr = sqlite3_prepare_v2(db, s->sql, -1, &q, NULL);
 		if (qr == SQLITE_OK) {

@@ -3,6 +3,7 @@
 scripts to older revisions (no logged models, no inputs.step, no storage_location...), filled by plain SQL, read
 back through mltrackd with the real client. No reference server is involved (3.17.2 refuses an old schema)."""
 import os
+import pty
 import re
 import sqlite3
 import subprocess
@@ -111,6 +112,7 @@ def test_import_old_schema(server_kind, tmp_path, revision):
             os.path.join(ours.dir, "artifacts")]
     first = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stdout + first.stderr
+    assert "importing" not in first.stderr and "\r" not in first.stderr  # progress only on a terminal
     assert re.search(r"logged models\s+skipped: not in this MLflow schema", first.stdout), first.stdout
     assert not traced or re.search(r"traces\s+skipped: 1 rows not imported: mltrackd has no trace store",
                                    first.stdout), first.stdout
@@ -148,6 +150,29 @@ def test_import_old_schema(server_kind, tmp_path, revision):
     assert second.returncode == 0, second.stdout + second.stderr
     counts = [int(x) for x in re.findall(r"\s(\d+) imported", second.stdout)]
     assert counts and not any(counts), second.stdout
+    # on a terminal, stderr shows the table being copied (stdout, the summary, stays the same)
+    primary, secondary = pty.openpty()
+    try:
+        tty_run = subprocess.run(args, stdout=subprocess.PIPE, stderr=secondary, text=True, timeout=120)
+        os.close(secondary)
+        secondary = -1
+        progress = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            progress += chunk
+    finally:
+        os.close(primary)
+        if secondary >= 0:
+            os.close(secondary)
+    assert tty_run.returncode == 0, tty_run.stdout
+    assert b"\rimporting metric points (50 rows)..." in progress, progress
+    assert tty_run.stdout == second.stdout.replace(re.search(r"done in \d+ ms", second.stdout).group(0),
+                                                   re.search(r"done in \d+ ms", tty_run.stdout).group(0))
     # a short artifact file (an interrupted earlier import) is copied again, through a temporary name
     ours_file = os.path.join(ours.dir, "artifacts", "7", run, "artifacts", "docs", "notes.txt")
     with open(ours_file, "w") as f:
