@@ -2,11 +2,13 @@
 /* import.c: `mltrackd import --from-mlflow sqlite:///path/mlflow.db [--artifacts DIR]`: an MLflow server's SQLite
  * database and proxied artifact store into this data directory (its server stopped). Idempotent; says what it
  * imported and what it skipped and why. Never writes to the MLflow side. */
+#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mltrackd/backup.h"
@@ -53,6 +55,18 @@ int mt_import_main(const struct mt_config *cfg, const char *from_uri, const char
 	if (access(mlflow_db, R_OK) != 0) {
 		fprintf(stderr, "mltrackd import: cannot read %s\n", mlflow_db);
 		return 2;
+	}
+	/* like the server at start: the database's directory is created when missing */
+	char dir[4096];
+	if (snprintf(dir, sizeof dir, "%s", cfg->db_path) < (int)sizeof dir) {
+		for (char *p = dir + 1; *p; p++) {
+			if (*p != '/')
+				continue;
+			*p = '\0';
+			if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+				break;
+			*p = '/';
+		}
 	}
 	struct mt_err err;
 	mt_err_init(&err);

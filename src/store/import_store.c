@@ -248,8 +248,8 @@ enum mt_error store_import_mlflow(const char *db_path, const char *mlflow_db, co
 		bool applies = has_table && (!s->needs_col || exists(db, SQL_HAS_COLUMN, s->needs, s->needs_col)) &&
 		               (!s->unless_col || !exists(db, SQL_HAS_COLUMN, s->needs, s->unless_col));
 		if (!applies) {
-			if (s->variant && has_table)
-				continue; /* the other variant of this step applies */
+			if ((s->variant && has_table) || !s->sql)
+				continue; /* the other variant of this step applies; or nothing to say about an absent table */
 			out.note = "not in this MLflow schema";
 			progress(ctx, &out);
 			continue;
