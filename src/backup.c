@@ -25,7 +25,7 @@
 
 struct copy_stats {
 	int64_t files, bytes, skipped, existing;
-	bool keep_existing; /* import: a file already there is left alone (and counted), never overwritten */
+	bool keep_existing; /* import: a file already there with the same size is left alone (and counted) */
 	dev_t skip_dev[4];
 	ino_t skip_ino[4]; /* the live database files, when they sit inside the artifact root */
 	int n_skip;
@@ -142,14 +142,20 @@ static int copy_tree(int src, int dst, const char *where, struct copy_stats *cs)
 				cs->skipped += errno != ENOENT;
 				continue;
 			}
-			int out = openat(dst, name,
-			                 O_WRONLY | O_CREAT | (cs->keep_existing ? O_EXCL : O_TRUNC) | O_NOFOLLOW | O_CLOEXEC, 0644);
-			if (out < 0 && cs->keep_existing && errno == EEXIST) {
+			/* import: a file of the same size already there is left alone; anything else is written under an
+			 * upload-temporary name and renamed into place, so an interrupted import never leaves a short file
+			 * that the next run would take for a complete one */
+			struct stat have;
+			if (cs->keep_existing && fstatat(dst, name, &have, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(have.st_mode) &&
+			    have.st_size == st.st_size) {
 				cs->existing++;
 				close(in);
 				continue;
 			}
-			if (out < 0 || copy_fd(in, out, &cs->bytes) != 0 || fsync(out) != 0) {
+			const char *tmp = cs->keep_existing ? UPLOAD_TMP_PREFIX "import" : name;
+			int out = openat(dst, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (out < 0 || copy_fd(in, out, &cs->bytes) != 0 || fsync(out) != 0 ||
+			    (cs->keep_existing && renameat(dst, tmp, dst, name) != 0)) {
 				fprintf(stderr, "mltrackd: cannot copy %s/%s: %s\n", where, name, strerror(errno));
 				rc = -1;
 			} else {

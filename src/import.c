@@ -2,8 +2,13 @@
 /* import.c: `mltrackd import --from-mlflow sqlite:///path/mlflow.db [--artifacts DIR]`: an MLflow server's SQLite
  * database and proxied artifact store into this data directory (its server stopped). Idempotent; says what it
  * imported and what it skipped and why. Never writes to the MLflow side. */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mltrackd/backup.h"
@@ -15,6 +20,16 @@
 static void on_step(void *ctx, const struct store_import_step *s)
 {
 	(void)ctx;
+	bool tty = isatty(STDERR_FILENO);
+	if (s->started) { /* progress on a terminal only: the table being copied and how many rows it has */
+		if (tty) {
+			fprintf(stderr, "\rimporting %s (%lld rows)...%-20s", s->what, (long long)s->source_rows, "");
+			fflush(stderr);
+		}
+		return;
+	}
+	if (tty)
+		fprintf(stderr, "\r%-70s\r", ""); /* clears the progress line before the summary line */
 	if (s->note) {
 		printf("  %-30s skipped: %s\n", s->what, s->note);
 	} else {
@@ -27,8 +42,6 @@ static void on_step(void *ctx, const struct store_import_step *s)
 			       skipped);
 		printf("\n");
 	}
-	if (isatty(STDERR_FILENO))
-		fprintf(stderr, "\r%-40s\r", s->what); /* progress on a terminal only */
 	fflush(stdout);
 }
 
@@ -43,6 +56,18 @@ int mt_import_main(const struct mt_config *cfg, const char *from_uri, const char
 		fprintf(stderr, "mltrackd import: cannot read %s\n", mlflow_db);
 		return 2;
 	}
+	/* like the server at start: the database's directory is created when missing */
+	char dir[4096];
+	if (snprintf(dir, sizeof dir, "%s", cfg->db_path) < (int)sizeof dir) {
+		for (char *p = dir + 1; *p; p++) {
+			if (*p != '/')
+				continue;
+			*p = '\0';
+			if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+				break;
+			*p = '/';
+		}
+	}
 	struct mt_err err;
 	mt_err_init(&err);
 	struct store *s;
@@ -51,18 +76,30 @@ int mt_import_main(const struct mt_config *cfg, const char *from_uri, const char
 		return 1;
 	}
 	store_close(s);
+	char arts_real[4096];
+	if (artifacts && *artifacts && !realpath(artifacts, arts_real)) {
+		fprintf(stderr, "mltrackd import: cannot resolve --artifacts %s\n", artifacts);
+		return 2;
+	}
 	printf("importing %s into %s\n", mlflow_db, cfg->db_path);
 	int64_t t0 = mt_now_ms();
-	if (store_import_mlflow(cfg->db_path, mlflow_db, on_step, NULL, &err) != MT_OK) {
+	const char *arts_dir = artifacts && *artifacts ? arts_real : NULL;
+	if (store_import_mlflow(cfg->db_path, mlflow_db, arts_dir, on_step, NULL, &err) != MT_OK) {
 		fprintf(stderr, "mltrackd import: %s (nothing was imported)\n", err.msg);
 		return 1;
 	}
 	if (artifacts && *artifacts) {
 		int64_t files, bytes, existing, skipped;
+		if (isatty(STDERR_FILENO)) {
+			fprintf(stderr, "\rcopying the artifact files...");
+			fflush(stderr);
+		}
 		if (mt_copy_tree(artifacts, cfg->artifacts_destination, true, &files, &bytes, &existing, &skipped) != 0) {
 			fprintf(stderr, "mltrackd import: copying the artifacts from %s failed\n", artifacts);
 			return 1;
 		}
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "\r%-70s\r", "");
 		printf("  %-30s %10lld imported (%lld bytes); %lld already here; %lld skipped (not regular files)\n",
 		       "artifact files", (long long)files, (long long)bytes, (long long)existing, (long long)skipped);
 	} else {

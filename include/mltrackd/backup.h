@@ -12,7 +12,8 @@
 int mt_backup_main(const struct mt_config *cfg, const char *dest);
 int mt_restore_main(const struct mt_config *cfg, const char *src, bool force);
 /* Copies the directory tree from into to (directories and regular files; no symlinks, no half-written uploads);
- * keep_existing leaves files already there alone and counts them. 0 on success. */
+ * keep_existing leaves files already there with the same size alone and counts them, and writes the others
+ * through a temporary name and a rename (an interrupted copy leaves no short file). 0 on success. */
 #include <stdint.h>
 int mt_copy_tree(const char *from, const char *to, bool keep_existing, int64_t *files, int64_t *bytes,
                  int64_t *existing, int64_t *skipped);
