@@ -19,6 +19,7 @@ Suite *promotion_suite(void);
 Suite *artifacts_suite(void);
 Suite *runs_suite(void);
 Suite *metrics_suite(void);
+Suite *webhooks_suite(void);
 
 /* A server on a fresh temporary database, driven through mt_dispatch without sockets. */
 struct fixture {
