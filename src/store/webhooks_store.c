@@ -18,7 +18,7 @@ static const char SQL_WH_INSERT[] =
 static const char SQL_WH_EVENT_INSERT[] = "INSERT OR IGNORE INTO webhook_events (webhook_pk, event, position)"
                                           " VALUES (?1, ?2, ?3)";
 static const char SQL_WH_EVENTS_DELETE[] = "DELETE FROM webhook_events WHERE webhook_pk = ?1";
-static const char SQL_WH_EVENTS_OF[] = "SELECT event FROM webhook_events WHERE webhook_pk = ?1 ORDER BY position";
+static const char SQL_WH_EVENTS_OF[] = "SELECT event FROM webhook_events WHERE webhook_pk = ?1 ORDER BY event";
 static const char SQL_WH_GET[] = "SELECT " WH_COLS " FROM webhooks w WHERE w.webhook_id = ?1"
                                  " AND w.deleted_timestamp IS NULL AND (?2 = 0 OR w.kind = ?2)";
 static const char SQL_WH_LIST[] =

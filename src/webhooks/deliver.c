@@ -42,7 +42,7 @@ static void iso_now(char *out, size_t cap)
 	gmtime_r(&ts.tv_sec, &tm);
 	char base[32];
 	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, cap, "%s.%06ld+00:00", base, ts.tv_nsec / 1000);
+	snprintf(out, cap, "%.20s.%06u+00:00", base, (unsigned)((unsigned long)ts.tv_nsec / 1000u % 1000000u));
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
@@ -113,7 +113,7 @@ bool wh_xfer_init(struct wh_xfer *x, const struct mt_server *srv, struct arena *
 	if (wh->kind == WH_KIND_MLFLOW) {
 		/* {"entity", "action", "timestamp", "data"} as mlflow/webhooks/delivery.py (json.dumps separators) */
 		const char *dot = strchr(event, '.');
-		char iso[48];
+		char iso[64];
 		iso_now(iso, sizeof iso);
 		struct buf b;
 		buf_init(&b, 64u << 20);

@@ -116,9 +116,27 @@ enum mt_error wh_validate_url(const struct mt_config *cfg, const char *url, stru
 		memcpy(scheme, url, (size_t)(colon - url));
 		scheme[colon - url] = '\0';
 	}
-	if (!scheme_allowed(schemes, scheme))
-		return mt_fail(err, MT_INVALID_PARAMETER_VALUE,
-		               "Invalid webhook URL scheme: '%.15s'. Allowed schemes are: %.200s.", scheme, schemes);
+	if (!scheme_allowed(schemes, scheme)) {
+		/* MLflow lists them joined by ", " */
+		char list[256] = "";
+		size_t o = 0;
+		for (const char *p2 = schemes; *p2 && o < sizeof list - 3;) {
+			while (*p2 == ',' || *p2 == ' ')
+				p2++;
+			size_t k = strcspn(p2, ", ");
+			if (k == 0)
+				break;
+			if (o)
+				o += (size_t)snprintf(list + o, sizeof list - o, ", ");
+			o += (size_t)snprintf(list + o, sizeof list - o, "%.*s", (int)k, p2);
+			p2 += k;
+		}
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Invalid webhook URL scheme: '%.15s'. Allowed schemes are: %s.",
+		               scheme, list);
+	}
+	const char *after = strstr(url, "://");
+	if (after && (after[3] == '/' || after[3] == '\0' || after[3] == '?' || after[3] == '#'))
+		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Webhook URL must include a hostname: '%.200s'", url);
 	CURLU *u = curl_url();
 	char *host = NULL;
 	enum mt_error rc = MT_OK;
@@ -140,8 +158,14 @@ enum mt_error wh_validate_url(const struct mt_config *cfg, const char *url, stru
 	} else {
 		memcpy(h, host, hl + 1);
 	}
+	/* As MLflow: with private addresses allowed, names are not resolved here (the connected peer is still checked
+	 * at delivery); a literal address that is never allowed (link-local, metadata) is refused at once. */
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-	if (getaddrinfo(h, NULL, &hints, &res) != 0 || !res) {
+	if (cfg->webhook_allow_private) {
+		hints.ai_flags = AI_NUMERICHOST;
+		if (getaddrinfo(h, NULL, &hints, &res) != 0 || !res)
+			goto out;
+	} else if (getaddrinfo(h, NULL, &hints, &res) != 0 || !res) {
 		rc = mt_fail(err, MT_INVALID_PARAMETER_VALUE, "Cannot resolve Webhook URL hostname '%.200s'", h);
 		goto out;
 	}
