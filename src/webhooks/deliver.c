@@ -139,8 +139,10 @@ bool wh_xfer_init(struct wh_xfer *x, const struct mt_server *srv, struct arena *
 	}
 
 	const char *key = cfg->webhook_secret_key;
-	char *secret = wh->secret_sealed ? wh_secret_open(a, key, wh->secret_sealed) : NULL;
-	if (wh->secret_sealed && !secret) {
+	/* "" is a secret removed by an update */
+	bool has_secret = wh->secret_sealed && wh->secret_sealed[0];
+	char *secret = has_secret ? wh_secret_open(a, key, wh->secret_sealed) : NULL;
+	if (has_secret && !secret) {
 		x->setup_error = "the webhook secret cannot be decrypted (MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY changed?)";
 		return false;
 	}

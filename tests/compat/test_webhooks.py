@@ -456,3 +456,48 @@ def test_ssrf_refusals(own_server, monkeypatch, unique):
     for r_ in (target, redirector, inside):
         r_.stop()
     assert SECRET not in own_server.read_log()
+
+
+def test_webhook_permissions(auth_server, is_reference, unique):
+    """MLflow's webhooks: admin only (both servers). Databricks': MANAGE on the model for a model-scoped webhook,
+    admin for a registry-wide one (mltrackd)."""
+    base, admin = auth_server.url, auth_server.ADMIN
+    pw = "user-password-5678"
+    for u in (f"{unique}-a", f"{unique}-b"):
+        r = requests.post(f"{base}{API}/users/create", json={"username": u, "password": pw}, auth=admin)
+        assert r.status_code == 200, r.text
+    alice, bob = (f"{unique}-a", pw), (f"{unique}-b", pw)
+    ev = [{"entity": "MODEL_VERSION", "action": "CREATED"}]
+    r = requests.post(f"{base}{API}/webhooks", json={"name": "p", "url": "http://127.0.0.1:9/", "events": ev},
+                      auth=alice)
+    assert r.status_code == 403, r.text
+    assert requests.get(f"{base}{API}/webhooks", auth=alice).status_code == 403
+    r = requests.post(f"{base}{API}/webhooks", json={"name": "p", "url": "http://127.0.0.1:9/", "events": ev},
+                      auth=admin)
+    assert r.status_code == 200, r.text
+    wid = r.json()["webhook"]["webhook_id"]
+    assert requests.get(f"{base}{API}/webhooks/{wid}", auth=alice).status_code == 403
+    assert requests.delete(f"{base}{API}/webhooks/{wid}", auth=admin).status_code == 200
+    if is_reference:
+        return
+    model = f"{unique}-m"
+    assert requests.post(f"{base}{API}/registered-models/create", json={"name": model}, auth=alice).ok  # MANAGE
+    spec = {"url": "http://127.0.0.1:9/", "secret": SECRET}
+    r = requests.post(f"{base}{API}/registry-webhooks/create",
+                      json={"events": ["COMMENT_CREATED"], "model_name": model, "http_url_spec": spec}, auth=alice)
+    assert r.status_code == 200, r.text
+    hid = r.json()["webhook"]["id"]
+    assert_error(requests.post(f"{base}{API}/registry-webhooks/create",
+                               json={"events": ["COMMENT_CREATED"], "http_url_spec": spec}, auth=alice),
+                 403, "PERMISSION_DENIED")
+    assert_error(requests.post(f"{base}{API}/registry-webhooks/create",
+                               json={"events": ["COMMENT_CREATED"], "model_name": model, "http_url_spec": spec},
+                               auth=bob), 403, "PERMISSION_DENIED")
+    assert_error(requests.patch(f"{base}{API}/registry-webhooks/update", json={"id": hid, "status": "DISABLED"},
+                                auth=bob), 403, "PERMISSION_DENIED")
+    assert_error(requests.get(f"{base}{OURS}/webhooks/{hid}/deliveries", auth=bob), 403, "PERMISSION_DENIED")
+    assert requests.get(f"{base}{API}/registry-webhooks/list", auth=bob).json().get("webhooks", []) == []
+    assert [w["id"] for w in requests.get(f"{base}{API}/registry-webhooks/list", params={"model_name": model},
+                                          auth=alice).json()["webhooks"]] == [hid]
+    assert requests.get(f"{base}{OURS}/webhooks/{hid}/deliveries", auth=alice).status_code == 200
+    assert requests.delete(f"{base}{API}/registry-webhooks/delete", params={"id": hid}, auth=alice).status_code == 200
