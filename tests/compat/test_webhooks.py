@@ -334,6 +334,7 @@ def own_server(is_reference, monkeypatch):
     mlflow_only(is_reference)
     monkeypatch.setenv("MLTRACKD_WEBHOOK_BACKOFF_BASE_MS", "100")
     monkeypatch.setenv("MLTRACKD_WEBHOOK_BACKOFF_MAX_MS", "500")
+    monkeypatch.setenv("MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY", "compat-suite-webhook-key")  # secrets sealed at rest
     s = Server("mltrackd").start()
     yield s
     _finish(s)
@@ -456,6 +457,11 @@ def test_ssrf_refusals(own_server, monkeypatch, unique):
     for r_ in (target, redirector, inside):
         r_.stop()
     assert SECRET not in own_server.read_log()
+    # sealed at rest: the secret's bytes are nowhere in the database files
+    for f in os.listdir(own_server.dir):
+        if f.startswith("db.sqlite"):
+            with open(os.path.join(own_server.dir, f), "rb") as fh:
+                assert SECRET.encode() not in fh.read(), f
 
 
 def test_webhook_permissions(auth_server, is_reference, unique):
