@@ -51,10 +51,11 @@ static const char SQL_DELIVERY_INSERT[] =
 #define DL_COLS                                                                                                  \
 	"d.delivery_pk, d.webhook_pk, d.event_id, d.delivery_id, d.event, d.body, d.state, d.attempts, d.created_at,"  \
 	" d.next_attempt_at, d.last_attempt_at, d.last_latency_ms, d.finished_at, d.last_status, d.last_error"
+/* one index probe per webhook (the partial index on pending rows), not a scan of every pending row */
 static const char SQL_HEADS[] =
-	"SELECT " DL_COLS ", " WH_COLS " FROM (SELECT MIN(delivery_pk) AS pk FROM webhook_deliveries WHERE state = 0"
-	" GROUP BY webhook_pk) h JOIN webhook_deliveries d ON d.delivery_pk = h.pk"
-	" JOIN webhooks w ON w.webhook_pk = d.webhook_pk WHERE w.deleted_timestamp IS NULL ORDER BY d.next_attempt_at";
+	"SELECT " DL_COLS ", " WH_COLS " FROM webhooks w JOIN webhook_deliveries d ON d.delivery_pk ="
+	" (SELECT p.delivery_pk FROM webhook_deliveries p INDEXED BY webhook_deliveries_pending WHERE p.webhook_pk = w.webhook_pk AND p.state = 0"
+	" ORDER BY p.delivery_pk LIMIT 1) WHERE w.deleted_timestamp IS NULL ORDER BY d.next_attempt_at";
 static const char SQL_RECORD[] =
 	"UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, last_attempt_at = ?3, next_attempt_at = ?4,"
 	" last_status = ?5, last_latency_ms = ?6, last_error = ?7, finished_at = CASE WHEN ?2 = 0 THEN NULL ELSE ?3 END"
