@@ -513,3 +513,35 @@ def test_webhook_permissions(request, is_reference, unique):
                                           auth=alice).json()["webhooks"]] == [hid]
     assert requests.get(f"{base}{OURS}/webhooks/{hid}/deliveries", auth=alice).status_code == 200
     assert requests.delete(f"{base}{API}/registry-webhooks/delete", params={"id": hid}, auth=alice).status_code == 200
+
+
+def test_retry_after_then_max_age(own_server, monkeypatch, unique):
+    """A 503 with Retry-After is retried no sooner than asked (the backoff alone is <= 0.5 s here), same delivery
+    id; a delivery still failing after the maximum age is marked FAILED."""
+    rec = Receiver(secret=SECRET).start()
+    rec.status = lambda d: 503 if len(rec.deliveries) == 1 else 200
+    rec.extra_headers = {"Retry-After": "2"}
+    wid = _hook(own_server.url, rec.url, ["model_version_tag.set"])
+    _registry_changes(own_server.url, unique, 1)
+    got = rec.wait_for(2, timeout=15)
+    assert len(got) == 2 and got[1]["time"] - got[0]["time"] >= 1.9
+    assert got[0]["headers"]["X-MLflow-Delivery-Id"] == got[1]["headers"]["X-MLflow-Delivery-Id"]
+    assert all(d["mlflow_ok"] for d in got)
+    log = requests.get(f"{own_server.url}{OURS}/webhooks/{wid}/deliveries").json()["deliveries"]
+    assert log[0]["state"] == "DELIVERED" and log[0]["attempts"] == 2
+    # always 503 and a maximum age of 1 s
+    own_server.stop()
+    monkeypatch.setenv("MLTRACKD_WEBHOOK_MAX_AGE", "1")
+    own_server.start()
+    rec.status, rec.extra_headers = 503, {}
+    requests.post(f"{own_server.url}{API}/model-versions/set-tag",
+                  json={"name": unique, "version": "1", "key": "late", "value": "x"}).raise_for_status()
+    deadline, log = time.time() + 10, []
+    while time.time() < deadline:
+        log = requests.get(f"{own_server.url}{OURS}/webhooks/{wid}/deliveries").json()["deliveries"]
+        if len(log) == 2 and log[0]["state"] == "FAILED":
+            break
+        time.sleep(0.1)
+    assert log[0]["state"] == "FAILED" and log[0]["last_status"] == 503 and "maximum age" in log[0]["last_error"]
+    assert log[0]["attempts"] >= 2
+    rec.stop()

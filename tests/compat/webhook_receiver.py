@@ -25,6 +25,7 @@ class Receiver:
         self.status = 200
         self.reply = b"ok"
         self.location = None
+        self.extra_headers = {}
         self.lock = threading.Lock()
         self.httpd = None
 
@@ -64,6 +65,8 @@ class Receiver:
                 self.send_response(status)
                 if rec.location:
                     self.send_header("Location", rec.location)
+                for k, v in rec.extra_headers.items():
+                    self.send_header(k, v)
                 self.send_header("Content-Length", str(len(rec.reply)))
                 self.end_headers()
                 self.wfile.write(rec.reply)
