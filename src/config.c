@@ -48,6 +48,14 @@ static void usage(FILE *f)
 	        "  --login-window-seconds N     the failed-login window (default 300)\n"
 	        "  --promotion-rule mlflow|strict  who may transition model versions: EDIT (MLflow, default) or the\n"
 	        "                               registry levels MANAGE_STAGING_VERSIONS / MANAGE_PRODUCTION_VERSIONS\n"
+	        "  --webhook-allowed-schemes LIST   URL schemes webhooks may use (default https; env\n"
+	        "                               MLFLOW_WEBHOOK_ALLOWED_SCHEMES)\n"
+	        "  --webhook-allow-private-ips  deliver to loopback and private addresses (env MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS)\n"
+	        "  --webhook-timeout S          per-attempt timeout (default 30; env MLFLOW_WEBHOOK_REQUEST_TIMEOUT)\n"
+	        "  --webhook-backoff-max-ms MS  longest delay between retries (default 300000)\n"
+	        "  --webhook-max-age S          give a delivery up after S seconds (default 259200)\n"
+	        "  --no-webhook-dispatch        do not run the delivery thread (deliveries wait in the database)\n"
+	        "                               secrets are sealed with MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY when set\n"
 	        "  --help, --version\n\n"
 	        "mltrackd gc [--older-than 30d] [--backend-store-uri URI] [--artifacts-destination DIR]\n"
 	        "  permanently removes deleted runs and experiments (deleted at least --older-than ago, default 0)\n"
@@ -150,6 +158,12 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 	cfg->login_max_failures = 10;
 	cfg->login_max_failures_per_address = 50;
 	cfg->login_window_seconds = 300;
+	cfg->webhook_allowed_schemes = "https";
+	cfg->webhook_timeout_s = 30;
+	cfg->webhook_backoff_base_ms = 1000;
+	cfg->webhook_backoff_max_ms = 300000;
+	cfg->webhook_max_age_s = 3 * 86400;
+	cfg->webhook_dispatch = true;
 	bool insecure = false;
 	const char *v;
 	if ((v = env2("MLTRACKD_HOST", "MLFLOW_HOST")))
@@ -195,7 +209,25 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 
 	enum { O_HOST = 1, O_PORT, O_BACKEND, O_ROOT, O_DEST, O_SERVE, O_NOSERVE, O_ONLY, O_WORKERS, O_MAXBODY,
 	       O_INSECURE, O_QUIET, O_HELP, O_VERSION, O_APPNAME, O_AUTH, O_DEFPERM, O_ADMINUSER, O_OLDER,
-	       O_LOGFORMAT, O_METRICSPORT, O_LOGIN_MAX, O_LOGIN_MAX_ADDR, O_LOGIN_WINDOW, O_PROMOTION };
+	       O_LOGFORMAT, O_METRICSPORT, O_LOGIN_MAX, O_LOGIN_MAX_ADDR, O_LOGIN_WINDOW, O_PROMOTION,
+	       O_WH_SCHEMES, O_WH_PRIVATE, O_WH_TIMEOUT, O_WH_BACKOFF, O_WH_AGE, O_WH_NODISPATCH };
+	if ((v = env2("MLTRACKD_WEBHOOK_ALLOWED_SCHEMES", "MLFLOW_WEBHOOK_ALLOWED_SCHEMES")))
+		cfg->webhook_allowed_schemes = v;
+	if ((v = env2("MLTRACKD_WEBHOOK_ALLOW_PRIVATE_IPS", "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS")))
+		cfg->webhook_allow_private = truthy(v);
+	if ((v = env2("MLTRACKD_WEBHOOK_SECRET_ENCRYPTION_KEY", "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY")))
+		cfg->webhook_secret_key = v;
+	if ((v = env2("MLTRACKD_WEBHOOK_TIMEOUT", "MLFLOW_WEBHOOK_REQUEST_TIMEOUT")) && strtol(v, NULL, 10) > 0)
+		cfg->webhook_timeout_s = (int)strtol(v, NULL, 10);
+	if ((v = env2("MLTRACKD_WEBHOOK_BACKOFF_BASE_MS", NULL)) && strtol(v, NULL, 10) > 0)
+		cfg->webhook_backoff_base_ms = strtol(v, NULL, 10);
+	if ((v = env2("MLTRACKD_WEBHOOK_BACKOFF_MAX_MS", NULL)) && strtol(v, NULL, 10) > 0)
+		cfg->webhook_backoff_max_ms = strtol(v, NULL, 10);
+	if ((v = env2("MLTRACKD_WEBHOOK_MAX_AGE", NULL)) && strtol(v, NULL, 10) > 0)
+		cfg->webhook_max_age_s = strtol(v, NULL, 10);
+	if ((v = env2("MLTRACKD_WEBHOOK_DISPATCH", NULL)))
+		cfg->webhook_dispatch = truthy(v);
+
 	static const struct option opts[] = {
 		{"host", required_argument, NULL, O_HOST}, {"port", required_argument, NULL, O_PORT},
 		{"backend-store-uri", required_argument, NULL, O_BACKEND},
@@ -215,6 +247,12 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		{"login-max-failures-per-address", required_argument, NULL, O_LOGIN_MAX_ADDR},
 		{"login-window-seconds", required_argument, NULL, O_LOGIN_WINDOW},
 		{"promotion-rule", required_argument, NULL, O_PROMOTION},
+		{"webhook-allowed-schemes", required_argument, NULL, O_WH_SCHEMES},
+		{"webhook-allow-private-ips", no_argument, NULL, O_WH_PRIVATE},
+		{"webhook-timeout", required_argument, NULL, O_WH_TIMEOUT},
+		{"webhook-backoff-max-ms", required_argument, NULL, O_WH_BACKOFF},
+		{"webhook-max-age", required_argument, NULL, O_WH_AGE},
+		{"no-webhook-dispatch", no_argument, NULL, O_WH_NODISPATCH},
 		{"help", no_argument, NULL, O_HELP}, {"version", no_argument, NULL, O_VERSION}, {NULL, 0, NULL, 0}};
 	optind = 1;
 	int c;
@@ -281,6 +319,12 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 			}
 			cfg->strict_promotion = strcmp(optarg, "strict") == 0;
 			break;
+		case O_WH_SCHEMES: cfg->webhook_allowed_schemes = optarg; break;
+		case O_WH_PRIVATE: cfg->webhook_allow_private = true; break;
+		case O_WH_TIMEOUT: cfg->webhook_timeout_s = strtol(optarg, NULL, 10) > 0 ? (int)strtol(optarg, NULL, 10) : 30; break;
+		case O_WH_BACKOFF: cfg->webhook_backoff_max_ms = strtol(optarg, NULL, 10) > 0 ? strtol(optarg, NULL, 10) : 300000; break;
+		case O_WH_AGE: cfg->webhook_max_age_s = strtol(optarg, NULL, 10) > 0 ? strtol(optarg, NULL, 10) : 259200; break;
+		case O_WH_NODISPATCH: cfg->webhook_dispatch = false; break;
 		case O_HELP: usage(stdout); return 1;
 		case O_VERSION: printf("mltrackd %s (MLflow REST API %s)\n", MLTRACKD_VERSION, MLTRACKD_MLFLOW_API_VERSION); return 1;
 		default: usage(stderr); return -1;

@@ -10,6 +10,7 @@
 #include "mltrackd/store.h"
 #include "mltrackd/store_experiments.h"
 #include "mltrackd/util.h"
+#include "mltrackd/webhooks.h"
 
 enum mt_error mt_server_init(struct mt_server *srv, const struct mt_config *cfg, struct mt_err *err)
 {
@@ -36,11 +37,15 @@ enum mt_error mt_server_init(struct mt_server *srv, const struct mt_config *cfg,
 		mt_server_close(srv);
 		return err->code;
 	}
+	if (cfg->webhook_dispatch && !cfg->artifacts_only)
+		srv->webhooks = wh_dispatcher_start(srv);
 	return MT_OK;
 }
 
 void mt_server_close(struct mt_server *srv)
 {
+	wh_dispatcher_stop(srv->webhooks); /* before the store: it writes delivery results */
+	srv->webhooks = NULL;
 	store_close(srv->store);
 	srv->store = NULL;
 	artifacts_close(srv->artifacts);

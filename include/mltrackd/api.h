@@ -150,4 +150,19 @@ MT_HANDLER(api_comments_update);
 MT_HANDLER(api_comments_delete);
 MT_HANDLER(api_activities_list);
 
+/* ---- src/api/webhooks.c (MLflow's and Databricks' webhooks, mltrackd's delivery log) ---- */
+MT_HANDLER(api_webhooks_create);
+MT_HANDLER(api_webhooks_list);
+MT_HANDLER(api_webhooks_get);
+MT_HANDLER(api_webhooks_update);
+MT_HANDLER(api_webhooks_delete);
+MT_HANDLER(api_webhooks_test);
+MT_HANDLER(api_registry_webhooks_create);
+MT_HANDLER(api_registry_webhooks_list);
+MT_HANDLER(api_registry_webhooks_update);
+MT_HANDLER(api_registry_webhooks_delete);
+MT_HANDLER(api_registry_webhooks_test);
+MT_HANDLER(api_webhook_deliveries_list);
+MT_HANDLER(api_webhook_redeliver);
+
 #endif

@@ -37,6 +37,15 @@ struct mt_config {
 	const char *gc_older_than;         /* `mltrackd gc --older-than` (e.g. 30d) */
 	int log_format;                    /* enum mt_log_format: --log-format text|json|logfmt */
 	int metrics_port;                  /* > 0: GET /metrics also served, without authentication, on this port */
+	/* Webhooks (docs/webhooks.md): MLflow's MLFLOW_WEBHOOK_* variables and flags of our own. */
+	const char *webhook_allowed_schemes; /* "https" (MLFLOW_WEBHOOK_ALLOWED_SCHEMES=http,https) */
+	bool webhook_allow_private;        /* loopback and private ranges (MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS) */
+	const char *webhook_secret_key;    /* MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: seals secrets at rest */
+	int webhook_timeout_s;             /* per attempt (MLFLOW_WEBHOOK_REQUEST_TIMEOUT, default 30) */
+	long webhook_backoff_base_ms;      /* first retry delay (default 1000) */
+	long webhook_backoff_max_ms;       /* retry delay cap (default 300000) */
+	long webhook_max_age_s;            /* a delivery still failing after this is marked failed (default 3 days) */
+	bool webhook_dispatch;             /* run the delivery thread (default on) */
 };
 
 /* Defaults, then environment (MLTRACKD_* and MLflow's MLFLOW_* names), then argv. Returns 0 to run,
@@ -53,6 +62,7 @@ struct mt_server {
 	struct store *store;
 	char *artifact_root_uri; /* "mlflow-artifacts:" style root new experiments are placed under */
 	struct artifact_store *artifacts; /* the proxied artifact store (NULL with --no-serve-artifacts) */
+	struct wh_dispatcher *webhooks;   /* the webhook delivery thread (NULL when off) */
 };
 
 #endif

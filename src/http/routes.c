@@ -123,12 +123,22 @@ const struct mt_route mt_routes[] = {
 	{GET, "/mlflow/activities/list", api_activities_list, RES_MODEL_VERSION, "name", PERM_READ, ROUTE_V2},
 
 	/* ---- webhooks (admin only, as MLflow's basic-auth) ---- */
-	{POST, "/mlflow/webhooks", NULL, RES_WEBHOOK, NULL, PERM_ADMIN, ROUTE_V2},
-	{GET, "/mlflow/webhooks", NULL, RES_WEBHOOK, NULL, PERM_ADMIN, ROUTE_V2},
-	{GET, "/mlflow/webhooks/{webhook_id}", NULL, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
-	{PATCH, "/mlflow/webhooks/{webhook_id}", NULL, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
-	{DELETE, "/mlflow/webhooks/{webhook_id}", NULL, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
-	{POST, "/mlflow/webhooks/{webhook_id}/test", NULL, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
+	{POST, "/mlflow/webhooks", api_webhooks_create, RES_WEBHOOK, NULL, PERM_ADMIN, ROUTE_V2},
+	{GET, "/mlflow/webhooks", api_webhooks_list, RES_WEBHOOK, NULL, PERM_ADMIN, ROUTE_V2},
+	{GET, "/mlflow/webhooks/{webhook_id}", api_webhooks_get, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
+	{PATCH, "/mlflow/webhooks/{webhook_id}", api_webhooks_update, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
+	{DELETE, "/mlflow/webhooks/{webhook_id}", api_webhooks_delete, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
+	{POST, "/mlflow/webhooks/{webhook_id}/test", api_webhooks_test, RES_WEBHOOK, "{webhook_id}", PERM_ADMIN, ROUTE_V2},
+	/* Databricks' registry webhooks: MANAGE on the model (model-scoped) or admin (registry-wide), checked in
+	 * src/api/webhooks.c once the webhook's model is known */
+	{POST, "/mlflow/registry-webhooks/create", api_registry_webhooks_create, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	{GET, "/mlflow/registry-webhooks/list", api_registry_webhooks_list, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	{PATCH, "/mlflow/registry-webhooks/update", api_registry_webhooks_update, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	{DELETE, "/mlflow/registry-webhooks/delete", api_registry_webhooks_delete, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2 | ROUTE_QUERY_DELETE},
+	{POST, "/mlflow/registry-webhooks/test", api_registry_webhooks_test, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	/* mltrackd's own: the delivery log of a webhook (either API) and redelivery; same permission as the webhook */
+	{GET, "/mltrackd/webhooks/{webhook_id}/deliveries", api_webhook_deliveries_list, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
+	{POST, "/mltrackd/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", api_webhook_redeliver, RES_SERVER, NULL, PERM_AUTHENTICATED, ROUTE_V2},
 
 	/* ---- users (basic-auth app); self-or-admin rules are in src/api/users.c ---- */
 	{POST, "/mlflow/users/create", api_users_create, RES_USER, "username", PERM_ADMIN, ROUTE_V2},

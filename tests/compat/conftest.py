@@ -25,6 +25,11 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+# Webhooks (test_webhooks.py): a loopback receiver needs http and private addresses on both servers; no
+# per-event subscriber cache on the reference, so a webhook sees the very next event.
+os.environ.setdefault("MLFLOW_WEBHOOK_ALLOWED_SCHEMES", "http,https")
+os.environ.setdefault("MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS", "true")
+os.environ.setdefault("MLFLOW_WEBHOOK_CACHE_TTL", "0")
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "1"
 

@@ -137,3 +137,27 @@ def test_metrics_follow_the_acl_and_the_public_port(server_kind):
         assert requests.get(public + "/health", timeout=10).status_code == 404
     finally:
         _finish(s)
+
+
+def test_metrics_webhook_outbox_depth_and_outcomes(fresh_server, is_reference, unique):
+    """A webhook whose receiver refuses connections: its deliveries wait (outbox depth) and retry (outcomes)."""
+    import time
+
+    s = fresh_server
+    port = free_port()  # nothing listens there
+    r = requests.post(s.url + "/api/2.0/mlflow/webhooks", json={
+        "name": "depth", "url": f"http://127.0.0.1:{port}/hook",
+        "events": [{"entity": "registered_model", "action": "created"}]}, timeout=30)
+    assert r.status_code == 200, r.text
+    client = MlflowClient(s.url)
+    for i in range(3):
+        client.create_registered_model(f"{unique}-{i}")
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        f = scrape(s.url)
+        if sample(f, "mltrackd_webhook_deliveries_total", outcome="retry") >= 1:
+            break
+        time.sleep(0.2)
+    assert sample(f, "mltrackd_webhook_deliveries_total", outcome="retry") >= 1
+    assert sample(f, "mltrackd_webhook_outbox_depth") >= 3
+    assert sample(f, "mltrackd_webhook_deliveries_total", outcome="success") == 0

@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, metrics_suite());
 	srunner_add_suite(sr, ops_suite());
 	srunner_add_suite(sr, import_suite());
+	srunner_add_suite(sr, webhooks_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -21,6 +21,7 @@ Suite *runs_suite(void);
 Suite *metrics_suite(void);
 Suite *ops_suite(void);
 Suite *import_suite(void);
+Suite *webhooks_suite(void);
 
 /* A server on a fresh temporary database, driven through mt_dispatch without sockets. */
 struct fixture {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_dispatch.c: the route table's invariants and the request pipeline: 404/405, Content-Type rules,
  * malformed bodies, error shape, and the endpoints of the skeleton driven in-process. */
+#include <stdio.h>
 #include <string.h>
 
 #include "mltrackd/metrics.h"
@@ -53,9 +54,17 @@ END_TEST
 
 START_TEST(unimplemented_route_is_501)
 {
-	struct fx_response *r = fx_call(&fx, MT_GET, "/api/2.0/mlflow/webhooks", NULL);
-	ck_assert_int_eq(r->status, 501);
-	ck_assert_str_eq(fx_str(r, "error_code"), "NOT_IMPLEMENTED");
+	/* a declared route without a handler answers 501; once every row has one, there is nothing left to call */
+	for (size_t i = 0; i < mt_routes_count; i++) {
+		const struct mt_route *rt = &mt_routes[i];
+		if (rt->handler || !(rt->flags & ROUTE_V2) || strchr(rt->pattern, '{') || !(rt->methods & MT_GET))
+			continue;
+		char url[512];
+		snprintf(url, sizeof url, "/api/2.0%s", rt->pattern);
+		struct fx_response *r = fx_call(&fx, MT_GET, url, NULL);
+		ck_assert_int_eq(r->status, 501);
+		ck_assert_str_eq(fx_str(r, "error_code"), "NOT_IMPLEMENTED");
+	}
 }
 END_TEST
 
