@@ -5,7 +5,8 @@ Starts mltrackd twice on fresh directories, once without authentication and once
 and drives the same wrk load (bench/lua/log_batch.lua, BENCH_METRICS metrics per batch, 16 clients) on 64 runs
 of an experiment owned by a non-admin user who authenticates with HTTP Basic (the credential cache makes every
 request after the first a hash lookup, not a PBKDF2 run) and, in a third configuration, with a Bearer token when
-the server offers tokens. Repetitions are interleaved (off, basic, off, basic, ...) and the medians compared.
+the server offers tokens. After one discarded warm-up cell per configuration, repetitions are interleaved with the
+order rotated (A B C, B C A, ...) and the medians compared.
 Writes bench/results/auth-<date>.md. Not run by CI.
 
     .venv/bin/python bench/auth_overhead.py [--metrics 100] [--duration 5] [--reps 3] [--binary build/mltrackd]
@@ -152,8 +153,12 @@ def main():
         configs = [("auth off", off, runs_off, None)] + [(f"auth on ({k})", on, runs_on, v) for k, v in auths.items()]
         results = {name: [] for name, *_ in configs}
         seed = 1
+        for name, srv, runs, auth in configs:  # warm-up, discarded: first cells pay for page cache and growth
+            seed += 1000003
+            measure(srv, runs, auth, a.metrics, max(1, a.duration // 2), seed)
         for rep in range(a.reps):
-            for name, srv, runs, auth in configs:
+            order = configs[rep % len(configs):] + configs[:rep % len(configs)]  # rotated: A B C, B C A, ...
+            for name, srv, runs, auth in order:
                 seed += 1000003
                 r = measure(srv, runs, auth, a.metrics, a.duration, seed)
                 results[name].append(r)
@@ -169,7 +174,7 @@ def main():
     lines = [f"# Authentication overhead on log-batch ({a.metrics} metrics, 16 clients), {date}", "",
              f"Machine: {os.cpu_count()} cores, {platform.machine()}, load average at the end "
              f"{os.getloadavg()[0]:.2f}. Produced by `bench/auth_overhead.py --metrics {a.metrics} --duration "
-             f"{a.duration} --reps {a.reps}`; repetitions interleaved; medians.", "",
+             f"{a.duration} --reps {a.reps}`; one warm-up cell each, then repetitions interleaved in rotated order; medians.", "",
              "| configuration | req/s (median) | vs auth off | server CPU ms/req | vs auth off | p99 ms | errors |",
              "|---|---|---|---|---|---|---|"]
     for name in results:
