@@ -47,22 +47,6 @@ static bool is_dir_empty_or_missing(const char *path)
 	return empty;
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[4096];
-	if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-		return -1;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int copy_fd(int in, int out, int64_t *bytes)
 {
 	char buf[1 << 16];
@@ -177,7 +161,7 @@ static int copy_dir(const char *from, const char *to, struct copy_stats *cs)
 	int s = open(from, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s < 0)
 		return errno == ENOENT ? 0 : -1;
-	if (mkdir_p(to) != 0) {
+	if (mt_mkdirs(to, false) != 0) {
 		close(s);
 		return -1;
 	}
@@ -229,7 +213,7 @@ int mt_backup_main(const struct mt_config *cfg, const char *dest)
 		fprintf(stderr, "mltrackd backup: %s exists and is not empty; give a new directory\n", dest);
 		return 2;
 	}
-	if (mkdir_p(dest) != 0) {
+	if (mt_mkdirs(dest, false) != 0) {
 		fprintf(stderr, "mltrackd backup: cannot create %s: %s\n", dest, strerror(errno));
 		return 1;
 	}
@@ -294,13 +278,7 @@ int mt_restore_main(const struct mt_config *cfg, const char *src, bool force)
 		snprintf(p, sizeof p, "%s%s", cfg->db_path, suffix[i]);
 		unlink(p);
 	}
-	char parent[4096];
-	snprintf(parent, sizeof parent, "%s", cfg->db_path);
-	char *slash = strrchr(parent, '/');
-	if (slash && slash != parent) {
-		*slash = '\0';
-		mkdir_p(parent);
-	}
+	mt_mkdirs(cfg->db_path, true);
 	snprintf(tmp, sizeof tmp, "%s.restore-tmp", cfg->db_path);
 	int in = open(db, O_RDONLY | O_CLOEXEC);
 	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

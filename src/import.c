@@ -57,17 +57,7 @@ int mt_import_main(const struct mt_config *cfg, const char *from_uri, const char
 		return 2;
 	}
 	/* like the server at start: the database's directory is created when missing */
-	char dir[4096];
-	if (snprintf(dir, sizeof dir, "%s", cfg->db_path) < (int)sizeof dir) {
-		for (char *p = dir + 1; *p; p++) {
-			if (*p != '/')
-				continue;
-			*p = '\0';
-			if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-				break;
-			*p = '/';
-		}
-	}
+	mt_mkdirs(cfg->db_path, true);
 	struct mt_err err;
 	mt_err_init(&err);
 	struct store *s;

@@ -21,31 +21,6 @@
 #include "mltrackd/store.h"
 #include "mltrackd/util.h"
 
-/* mkdir -p for the parent directories of a file path (or the directory itself). */
-static int mkdirs(const char *path, bool is_file)
-{
-	char tmp[4096];
-	if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-		return -1;
-	if (is_file) {
-		char *slash = strrchr(tmp, '/');
-		if (!slash)
-			return 0;
-		*slash = '\0';
-	}
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (tmp[0] && mkdir(tmp, 0755) != 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc > 1 && (strcmp(argv[1], "user") == 0 || strcmp(argv[1], "routes") == 0)) /* src/auth/commands.c */
@@ -111,7 +86,7 @@ int main(int argc, char **argv)
 		return rc > 0 ? 0 : 2;
 	}
 	mt_log_set_format((enum mt_log_format)cfg.log_format);
-	if (mkdirs(cfg.db_path, true) != 0 || (cfg.serve_artifacts && mkdirs(cfg.artifacts_destination, false) != 0)) {
+	if (mt_mkdirs(cfg.db_path, true) != 0 || (cfg.serve_artifacts && mt_mkdirs(cfg.artifacts_destination, false) != 0)) {
 		fprintf(stderr, "mltrackd: cannot create data directories for %s: %s\n", cfg.db_path, strerror(errno));
 		mt_config_free(&cfg);
 		return 1;

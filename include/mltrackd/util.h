@@ -20,6 +20,8 @@ int64_t mt_mono_us(void);
 
 /* Fills out with 2*n lowercase hex chars of cryptographic randomness, NUL-terminated (out: 2n+1). */
 void mt_random_hex(char *out, size_t n);
+/* mkdir -p: the directory path, or with is_file the parent directories of the file path; 0 or -1 (errno). */
+int mt_mkdirs(const char *path, bool is_file);
 /* A uniformly random integer in [0, bound). */
 uint32_t mt_random_below(uint32_t bound);
 

@@ -119,6 +119,21 @@ enum mt_error store_experiment_create(struct store *s, const char *name, const c
 	return MT_OK;
 }
 
+static void add_tag(struct arena *a, struct mt_experiment *e, size_t *cap, const char *key, const char *value)
+{
+	if (e->n_tags == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		struct mt_tag *nt = arena_alloc(a, ncap * sizeof *nt);
+		if (e->n_tags)
+			memcpy(nt, e->tags, e->n_tags * sizeof *nt);
+		e->tags = nt;
+		*cap = ncap;
+	}
+	e->tags[e->n_tags].key = key;
+	e->tags[e->n_tags].value = value;
+	e->n_tags++;
+}
+
 static enum mt_error read_experiment(struct store_conn *c, struct arena *a, sqlite3_stmt *st,
                                      struct mt_experiment *e, struct mt_err *err)
 {
@@ -145,19 +160,8 @@ static enum mt_error read_experiment(struct store_conn *c, struct arena *a, sqli
 		return err->code;
 	sqlite3_bind_int64(t, 1, e->experiment_id);
 	size_t cap = 0;
-	while ((rc = sqlite3_step(t)) == SQLITE_ROW) {
-		if (e->n_tags == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct mt_tag *nt = arena_alloc(a, ncap * sizeof *nt);
-			if (e->n_tags)
-				memcpy(nt, e->tags, e->n_tags * sizeof *nt);
-			e->tags = nt;
-			cap = ncap;
-		}
-		e->tags[e->n_tags].key = db_col_text(a, t, 0);
-		e->tags[e->n_tags].value = db_col_text(a, t, 1);
-		e->n_tags++;
-	}
+	while ((rc = sqlite3_step(t)) == SQLITE_ROW)
+		add_tag(a, e, &cap, db_col_text(a, t, 0), db_col_text(a, t, 1));
 	sqlite3_reset(t);
 	if (rc != SQLITE_DONE)
 		return db_fail(c, err, rc);
@@ -405,21 +409,6 @@ enum mt_error store_experiment_delete_tag(struct store *s, int64_t id, const cha
 }
 
 /* ---- many at once (search results): two statements instead of two per experiment ---- */
-
-static void add_tag(struct arena *a, struct mt_experiment *e, size_t *cap, const char *key, const char *value)
-{
-	if (e->n_tags == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		struct mt_tag *nt = arena_alloc(a, ncap * sizeof *nt);
-		if (e->n_tags)
-			memcpy(nt, e->tags, e->n_tags * sizeof *nt);
-		e->tags = nt;
-		*cap = ncap;
-	}
-	e->tags[e->n_tags].key = key;
-	e->tags[e->n_tags].value = value;
-	e->n_tags++;
-}
 
 enum mt_error experiments_load_many(struct store_conn *c, struct arena *a, const int64_t *ids, size_t n,
                                     struct mt_experiment *out, struct mt_err *err)

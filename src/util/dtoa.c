@@ -11,18 +11,16 @@
 
 typedef unsigned __int128 u128;
 
-static u128 pow10_u128(int k) /* 0 <= k <= 38 */
-{
-	static u128 table[39];
-	static int ready; /* benign race: every thread computes the same values */
-	if (!ready) {
-		u128 v = 1;
-		for (int i = 0; i < 39; i++, v *= 10)
-			table[i] = v;
-		ready = 1;
-	}
-	return table[k];
-}
+#define E19 UINT64_C(10000000000000000000)
+
+/* 10^k for 0 <= k <= 22, the range the fast path uses; constant, so no first-call initialisation to race on. */
+static const u128 POW10[23] = {
+	UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000), UINT64_C(100000), UINT64_C(1000000),
+	UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000), UINT64_C(10000000000), UINT64_C(100000000000),
+	UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000), UINT64_C(1000000000000000),
+	UINT64_C(10000000000000000), UINT64_C(100000000000000000), UINT64_C(1000000000000000000), E19,
+	(u128)E19 * 10, (u128)E19 * 100, (u128)E19 * 1000,
+};
 
 /* The shortest round-tripping digits of x > 0 by exact 128-bit integer arithmetic: x = m * 2^-s, and for
  * p = 15, 16, 17 the correctly rounded p-digit decimal D * 10^-k is tested against the rounding interval of x,
@@ -46,10 +44,10 @@ static int fast_digits(double x, char *digits, int *decpt)
 		int k = 16 - q;
 		if (k < 0 || k > 22)
 			return 0;
-		u128 d = ((u128)m * pow10_u128(k)) >> s;
-		if (d < pow10_u128(16))
+		u128 d = ((u128)m * POW10[k]) >> s;
+		if (d < POW10[16])
 			q--;
-		else if (d >= pow10_u128(17))
+		else if (d >= POW10[17])
 			q++;
 		else
 			break;
@@ -58,13 +56,13 @@ static int fast_digits(double x, char *digits, int *decpt)
 		int k = p - 1 - q;
 		if (k < 0 || k > 22)
 			return 0;
-		u128 n = (u128)m * pow10_u128(k);
+		u128 n = (u128)m * POW10[k];
 		u128 d = n >> s, rem = n - (d << s), half = (u128)1 << (s - 1);
 		if (rem > half || (rem == half && (d & 1)))
 			d++;
-		if (d < pow10_u128(p - 1) || d > pow10_u128(p))
+		if (d < POW10[p - 1] || d > POW10[p])
 			return 0; /* q is off: let the slow path decide */
-		u128 v = d << (s + 1), scale = pow10_u128(k);
+		u128 v = d << (s + 1), scale = POW10[k];
 		u128 lo = (u128)(2 * m - 1) * scale, hi = (u128)(2 * m + 1) * scale;
 		int inside = (v > lo && v < hi) || ((v == lo || v == hi) && (m & 1) == 0);
 		if (!inside)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "mltrackd/log.h"
@@ -161,4 +162,28 @@ void mt_log(enum mt_log_level lvl, const char *fmt, ...)
 	pthread_mutex_lock(&log_lock);
 	fprintf(stderr, "%s\n", line);
 	pthread_mutex_unlock(&log_lock);
+}
+
+int mt_mkdirs(const char *path, bool is_file)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+		return -1;
+	if (is_file) {
+		char *slash = strrchr(tmp, '/');
+		if (!slash)
+			return 0;
+		*slash = '\0';
+	}
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (tmp[0] && mkdir(tmp, 0755) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
 }
