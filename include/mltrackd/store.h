@@ -34,6 +34,11 @@ typedef enum mt_error (*store_write_fn)(struct store_conn *c, void *arg, struct 
  * Concurrent callers are merged into one transaction (group commit). */
 enum mt_error store_write(struct store *s, store_write_fn fn, void *arg, struct mt_err *err);
 
+/* fn(ctx) is called on the writer thread after every commit that added outbox events (registry changes), so the
+ * webhook dispatcher wakes at once instead of at its next poll. It runs under the store's queue lock: it must be
+ * quick and must not call into the store. fn NULL removes it. */
+void store_set_events_hook(struct store *s, void (*fn)(void *), void *ctx);
+
 /* Schema version after migrations (for tests and /health details). */
 int store_schema_version(struct store *s);
 

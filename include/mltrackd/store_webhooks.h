@@ -79,6 +79,11 @@ struct mt_delivery {
 /* The oldest pending delivery of every webhook that is not deleted (per-webhook order). */
 enum mt_error store_delivery_heads(struct store *s, struct arena *a, struct mt_delivery **out, size_t *n,
                                    struct mt_err *err);
+/* The pending delivery of webhook_pk that follows after_pk, if it is due by now (0 or 1 row in *out). The dispatcher
+ * calls it right after after_pk was delivered, before that result is recorded: after_pk is still pending in the
+ * database, so the head query cannot serve this. */
+enum mt_error store_delivery_next(struct store *s, struct arena *a, int64_t webhook_pk, int64_t after_pk, int64_t now,
+                                  struct mt_delivery **out, size_t *n, struct mt_err *err);
 
 struct delivery_result {
 	int64_t pk;

@@ -241,7 +241,19 @@ struct store {
 	pthread_key_t reader_key;
 	pthread_mutex_t readers_mu;
 	struct store_conn *readers;
+	void (*events_hook)(void *); /* under mu: called after a commit that added outbox events */
+	void *events_hook_ctx;
 };
+
+/* The writer connection's update hook: notes an insert into the outbox (events); the writer reports it after the
+ * commit. Metric points live in WITHOUT ROWID tables, which never reach this hook. */
+static void on_update(void *ctx, int op, const char *db, const char *table, sqlite3_int64 rowid)
+{
+	(void)db;
+	(void)rowid;
+	if (op == SQLITE_INSERT && strcmp(table, "events") == 0)
+		((struct store_conn *)ctx)->events_added = true;
+}
 
 /* Runs one batch of jobs as one transaction, each in its own savepoint. */
 static void run_batch(struct store *s, struct job *batch)
@@ -273,6 +285,7 @@ static void run_batch(struct store *s, struct job *batch)
 	if (txrc == MT_OK && db_exec(c, "COMMIT", &txerr) != MT_OK) {
 		db_exec(c, "ROLLBACK", NULL);
 		metric_cache_reset(c);
+		c->events_added = false;
 		for (struct job *j = batch; j; j = j->next)
 			if (j->rc == MT_OK)
 				j->rc = mt_fail(j->err, txerr.code, "%s", txerr.msg);
@@ -294,6 +307,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		run_batch(s, batch);
 		pthread_mutex_lock(&s->mu);
+		if (s->writer->events_added && s->events_hook)
+			s->events_hook(s->events_hook_ctx); /* must be quick: it runs under mu */
+		s->writer->events_added = false;
 		for (struct job *j = batch; j;) {
 			struct job *n = j->next; /* read before done: the waiter owns j afterwards */
 			j->done = true;
@@ -325,6 +341,14 @@ enum mt_error store_write(struct store *s, store_write_fn fn, void *arg, struct 
 	pthread_mutex_unlock(&s->mu);
 	metrics_write_waiting(-1);
 	return j.rc;
+}
+
+void store_set_events_hook(struct store *s, void (*fn)(void *), void *ctx)
+{
+	pthread_mutex_lock(&s->mu);
+	s->events_hook = fn;
+	s->events_hook_ctx = ctx;
+	pthread_mutex_unlock(&s->mu);
 }
 
 struct store_conn *store_reader(struct store *s)
@@ -369,6 +393,7 @@ enum mt_error store_open(const char *path, struct store **out, struct mt_err *er
 		return err->code;
 	}
 	struct store *s = xcalloc(1, sizeof *s);
+	sqlite3_update_hook(w->db, on_update, w);
 	s->path = xstrdup(path);
 	s->writer = w;
 	s->schema_version = version;

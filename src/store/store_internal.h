@@ -22,6 +22,7 @@ struct store_conn {
 	bool writer;
 	struct store_conn *next_reader; /* registry of reader connections, for closing */
 	struct metric_cache *mcache;    /* writer only: interned metric keys and series (runs_store.c) */
+	bool events_added;              /* writer only: this transaction inserted outbox events (db.c) */
 };
 
 /* The writer's cache of metric keys and series (with their latest point) saves two lookups per logged point.

@@ -56,6 +56,12 @@ static const char SQL_HEADS[] =
 	"SELECT " DL_COLS ", " WH_COLS " FROM webhooks w JOIN webhook_deliveries d ON d.delivery_pk ="
 	" (SELECT p.delivery_pk FROM webhook_deliveries p INDEXED BY webhook_deliveries_pending WHERE p.webhook_pk = w.webhook_pk AND p.state = 0"
 	" ORDER BY p.delivery_pk LIMIT 1) WHERE w.deleted_timestamp IS NULL ORDER BY d.next_attempt_at";
+/* the next pending delivery of one webhook after the one just delivered (the dispatcher's chain, see
+ * store_delivery_next) */
+static const char SQL_NEXT[] =
+	"SELECT " DL_COLS ", " WH_COLS " FROM webhook_deliveries d INDEXED BY webhook_deliveries_pending"
+	" JOIN webhooks w ON w.webhook_pk = d.webhook_pk WHERE d.webhook_pk = ?1 AND d.state = 0 AND d.delivery_pk > ?2"
+	" AND d.next_attempt_at <= ?3 AND w.deleted_timestamp IS NULL ORDER BY d.delivery_pk LIMIT 1";
 static const char SQL_RECORD[] =
 	"UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, last_attempt_at = ?3, next_attempt_at = ?4,"
 	" last_status = ?5, last_latency_ms = ?6, last_error = ?7, finished_at = CASE WHEN ?2 = 0 THEN NULL ELSE ?3 END"
@@ -520,6 +526,19 @@ enum mt_error store_delivery_heads(struct store *s, struct arena *a, struct mt_d
 	sqlite3_stmt *st = db_stmt(c, SQL_HEADS, err);
 	if (!st)
 		return err->code;
+	return read_deliveries(c, a, st, true, out, n, err);
+}
+
+enum mt_error store_delivery_next(struct store *s, struct arena *a, int64_t webhook_pk, int64_t after_pk, int64_t now,
+                                  struct mt_delivery **out, size_t *n, struct mt_err *err)
+{
+	struct store_conn *c = store_reader(s);
+	sqlite3_stmt *st = db_stmt(c, SQL_NEXT, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, webhook_pk);
+	sqlite3_bind_int64(st, 2, after_pk);
+	sqlite3_bind_int64(st, 3, now);
 	return read_deliveries(c, a, st, true, out, n, err);
 }
 

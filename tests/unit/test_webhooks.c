@@ -13,6 +13,7 @@
 #include "mltrackd/store.h"
 #include "mltrackd/store_promotion.h"
 #include "mltrackd/store_webhooks.h"
+#include "mltrackd/util.h"
 #include "mltrackd/webhooks.h"
 #include "suites.h"
 
@@ -297,6 +298,66 @@ START_TEST(fanout_maps_events_for_both_apis)
 }
 END_TEST
 
+static int hook_calls;
+static void count_hook(void *ctx) { (*(int *)ctx)++; }
+
+/* The dispatcher's wake-up: called after a commit that added outbox events, not after other writes. The chain
+ * read: the pending delivery after a given one, only when due, only of that webhook. */
+START_TEST(events_hook_and_next_delivery)
+{
+	struct registry_ctx x = {s, a, "alice"};
+	struct mt_registered_model m;
+	static const char *ml_events[] = {"model_version_tag.set"};
+	struct mt_webhook *ml = add_hook("ml", WH_KIND_MLFLOW, NULL, ml_events, 1);
+	hook_calls = 0;
+	store_set_events_hook(s, count_hook, &hook_calls);
+	ck_assert_int_eq(store_rm_create(&x, "m", NULL, NULL, 0, &m, &err), MT_OK);
+	ck_assert_int_eq(hook_calls, 1);
+	/* a write without events (a refused one, then a webhook's own row) does not call it */
+	ck_assert_int_eq(store_rm_create(&x, "m", NULL, NULL, 0, &m, &err), MT_RESOURCE_ALREADY_EXISTS);
+	static const char *other_events[] = {"model_version.created"};
+	add_hook("other", WH_KIND_MLFLOW, NULL, other_events, 1);
+	ck_assert_int_eq(hook_calls, 1);
+	struct mt_model_version v;
+	struct store_mv_create in = {.name = "m", .source = "s3://b/x", .run_id = ""};
+	ck_assert_int_eq(store_mv_create(&x, &in, &v, &err), MT_OK);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(store_mv_set_tag(&x, "m", 1, arena_printf(a, "k%d", i), "v", &err), MT_OK);
+	ck_assert_int_eq(hook_calls, 5);
+	store_set_events_hook(s, NULL, NULL);
+	ck_assert_int_eq(store_mv_set_tag(&x, "m", 1, "k9", "v", &err), MT_OK);
+	ck_assert_int_eq(hook_calls, 5);
+	fanout();
+
+	struct mt_delivery *h, *next;
+	size_t n, nn;
+	ck_assert_int_eq(store_delivery_heads(s, a, &h, &n, &err), MT_OK);
+	int64_t head = -1;
+	for (size_t i = 0; i < n; i++)
+		if (h[i].webhook_pk == ml->pk)
+			head = h[i].pk;
+	ck_assert_int_ne(head, -1);
+	int64_t now = mt_now_ms() + 1000;
+	int64_t after = head, seen = 1;
+	for (;;) {
+		ck_assert_int_eq(store_delivery_next(s, a, ml->pk, after, now, &next, &nn, &err), MT_OK);
+		if (!nn)
+			break;
+		ck_assert_int_eq(next[0].webhook_pk, ml->pk);
+		ck_assert_int_gt(next[0].pk, after);
+		ck_assert_str_eq(next[0].event, "model_version_tag.set");
+		ck_assert_str_eq(next[0].wh.id, "ml");
+		after = next[0].pk;
+		seen++;
+	}
+	ck_assert_int_eq(seen, 4);
+	/* not yet due: nothing */
+	ck_assert_int_eq(store_delivery_next(s, a, ml->pk, head, 0, &next, &nn, &err), MT_OK);
+	ck_assert_int_eq(nn, 0);
+	store_reader_release(s);
+}
+END_TEST
+
 Suite *webhooks_suite(void)
 {
 	Suite *su = suite_create("webhooks");
@@ -309,6 +370,7 @@ Suite *webhooks_suite(void)
 	TCase *f = tcase_create("fanout");
 	tcase_add_checked_fixture(f, fan_setup, fan_teardown);
 	tcase_add_test(f, fanout_maps_events_for_both_apis);
+	tcase_add_test(f, events_hook_and_next_delivery);
 	suite_add_tcase(su, f);
 	return su;
 }
