@@ -31,7 +31,9 @@ API = "/api/2.0/mlflow"
 
 
 def receiver_main(port_q, count, last):
-    """Runs in its own process: accepts keep-alive connections and answers every request 200 at once."""
+    """Runs in its own process: accepts keep-alive connections and answers every request 200 at once. Niced: a real
+    receiver runs on another machine, here it shares the two cores with the server and the load generator."""
+    os.nice(10)
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -78,6 +80,21 @@ def cpu_s(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_s(pid):
+    """CPU seconds per thread name of process pid."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
 
 
 def burst(base, model, seconds, clients, seed):
@@ -137,10 +154,13 @@ def main():
             requests.post(f"{base}{API}/webhooks", json={
                 "name": f"bench-{i}", "url": f"http://127.0.0.1:{rport}/h",
                 "events": [{"entity": "model_version_tag", "action": "set"}], "secret": "bench"}).raise_for_status()
-        t0, c0 = time.time(), cpu_s(proc.pid)
+        t0, c0, th0 = time.time(), cpu_s(proc.pid), thread_cpu_s(proc.pid)
         r = burst(base, "hooked", a.seconds, a.clients, 10_000_000)
         t_end, at_end = time.time(), count.value
         show(f"API set-tag with {a.webhooks} webhook(s)", r, cpu_s(proc.pid) - c0)
+        th1 = thread_cpu_s(proc.pid)
+        print("  server CPU during that burst by thread: " + ", ".join(
+            f"{k} {th1[k] - th0.get(k, 0):.2f} s" for k in sorted(th1) if th1[k] - th0.get(k, 0) > 0))
         want = r["requests"] * a.webhooks
         deadline = time.time() + 600
         while count.value < want and time.time() < deadline:

@@ -12,6 +12,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "mltrackd/config.h"
 #include "mltrackd/metrics.h"
@@ -213,6 +216,10 @@ static void *run(void *arg)
 	struct wh_dispatcher *d = arg;
 	struct store *s = d->srv->store;
 	pthread_setname_np(pthread_self(), "mt-webhooks"); /* per-thread CPU in top, perf and the benchmarks */
+	/* Deliveries are background work: under a burst the API's threads get the cores first and the outbox absorbs
+	 * the difference (Linux schedules threads, so this lowers only this one). Failure is harmless. */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
+		mt_log(MT_LOG_DEBUG, "webhooks: cannot lower the dispatcher's priority");
 	int64_t wait = 0, next_scan = 0;
 	bool fanout_full = false;
 	while (!d->stop) {
