@@ -105,16 +105,18 @@ MT_HANDLER(api_transition_requests_create)
 	struct mt_activity a;
 	if (store_tr_create(&x, name, version, stage, comment, &a, err) != MT_OK)
 		return err->code;
-	/* Databricks' TransitionRequest: what the caller may do with it next. The approve level is the route's
-	 * (EDIT); the ACL may ask more for Production. */
-	enum acl_level lvl = model_level(req, name);
+	/* Databricks' TransitionRequest: what the caller may do with it next. Approving or rejecting needs the right
+	 * to make this transition: EDIT under MLflow's rule, the registry level for the stage under
+	 * --promotion-rule strict (the routes' check, acl.c). */
+	bool can_resolve = model_level(req, name) >= ACL_EDIT &&
+	                   acl_can_transition(req, name, arena_printf(req->arena, "%lld", (long long)version), stage);
 	struct jw *w = http_reply_json(req, resp);
 	jw_key(w, "request");
 	jw_obj_open(w);
 	write_activity_fields(w, &a);
 	jw_key(w, "available_actions");
 	jw_arr_open(w);
-	if (lvl >= ACL_EDIT) {
+	if (can_resolve) {
 		jw_str(w, "APPROVE_TRANSITION_REQUEST");
 		jw_str(w, "REJECT_TRANSITION_REQUEST");
 	}

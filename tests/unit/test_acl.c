@@ -429,6 +429,31 @@ static int call_as(const char *user, enum mt_method m, const char *url, const ch
 	return st;
 }
 
+/* Files a transition request as user; the number of available_actions in the answer (each one checked known). */
+static int actions_as(const char *user, const char *body)
+{
+	char raw[128], b64[128], h[160];
+	snprintf(raw, sizeof raw, "%s:%s", user, pw);
+	auth_b64_encode((const unsigned char *)raw, strlen(raw), b64, sizeof b64);
+	snprintf(h, sizeof h, "Basic %s", b64);
+	fx_auth_header = h;
+	struct fx_response *r = fx_call(&fx, MT_POST, "/api/2.0/mlflow/transition-requests/create", body);
+	fx_auth_header = NULL;
+	ck_assert_int_eq(r->status, 200);
+	cJSON *acts = cJSON_GetObjectItem(cJSON_GetObjectItem(r->json, "request"), "available_actions");
+	ck_assert(cJSON_IsArray(acts));
+	int n = 0;
+	const cJSON *a;
+	cJSON_ArrayForEach(a, acts)
+	{
+		ck_assert(strcmp(a->valuestring, "APPROVE_TRANSITION_REQUEST") == 0 ||
+		          strcmp(a->valuestring, "REJECT_TRANSITION_REQUEST") == 0 ||
+		          strcmp(a->valuestring, "CANCEL_TRANSITION_REQUEST") == 0);
+		n++;
+	}
+	return n;
+}
+
 START_TEST(approving_a_request_needs_the_transition_right)
 {
 	seed_version("None");
@@ -443,6 +468,11 @@ START_TEST(approving_a_request_needs_the_transition_right)
 	const char *to_prod = "{\"name\":\"m\",\"version\":\"1\",\"stage\":\"Production\"}";
 	ck_assert_int_eq(call_as("reader", MT_POST, "/api/2.0/mlflow/transition-requests/create", to_staging), 200);
 	ck_assert_int_eq(call_as("reader", MT_POST, "/api/2.0/mlflow/transition-requests/create", to_prod), 200);
+	/* a new request offers approve/reject only to whom may make that transition */
+	ck_assert_int_eq(actions_as("editor", to_staging), 1); /* cancel only */
+	ck_assert_int_eq(actions_as("stager", to_staging), 3); /* approve, reject, cancel */
+	ck_assert_int_eq(actions_as("stager", to_prod), 1);
+	ck_assert_int_eq(actions_as("manager", to_prod), 3);
 	const char *approve_prod =
 		"{\"name\":\"m\",\"version\":\"1\",\"stage\":\"Production\",\"archive_existing_versions\":false}";
 	const char *approve_staging =
@@ -453,7 +483,12 @@ START_TEST(approving_a_request_needs_the_transition_right)
 	ck_assert_int_eq(call_as("stager", MT_POST, "/api/2.0/mlflow/transition-requests/reject", approve_prod), 403);
 	ck_assert_int_eq(call_as("stager", MT_POST, "/api/2.0/mlflow/transition-requests/approve", approve_staging), 200);
 	ck_assert_int_eq(call_as("manager", MT_POST, "/api/2.0/mlflow/transition-requests/approve", approve_prod), 200);
+	/* the version is in Production now: moving it out needs the production level */
+	const char *back = "{\"name\":\"m\",\"version\":\"1\",\"stage\":\"Archived\"}";
+	ck_assert_int_eq(actions_as("stager", back), 1);
+	ck_assert_int_eq(actions_as("manager", back), 3);
 	((struct mt_config *)&fx.cfg)->strict_promotion = false;
+	ck_assert_int_eq(actions_as("editor", to_staging), 3); /* MLflow's rule: EDIT may */
 }
 END_TEST
 
