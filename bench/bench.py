@@ -529,8 +529,9 @@ def _blob_stream(size, chunk=MIB):
 
 class Op:
     def __init__(self, key, title, script, needs, env, points=0, slow=False, feature=None, big=False, probe=None,
-                 extra=False):
+                 extra=False, conc=None):
         self.key, self.title, self.script, self.needs, self.extra = key, title, script, needs, extra
+        self.conc = conc  # a fixed client count (the paced cell), else the scale's
         self.env, self.points, self.slow, self.feature, self.big, self.probe = env, points, slow, feature, big, probe
 
 
@@ -578,6 +579,13 @@ def operations(sc):
         ops.append(Op(f"log-batch-{n}", f"log-batch, {n} metrics", "log_batch.lua", "write",
                       lambda ids, n=n: {"BENCH_RUNS_FILE": ids["write_runs_file"], "BENCH_METRICS": str(n)},
                       points=n, probe=_lb_probe(n_metrics=n)))
+    if sc.get("paced_rate"):
+        rate = sc["paced_rate"]
+        ops.append(Op("log-batch-100-paced", f"log-batch, 100 metrics, 64 clients pacing themselves to {rate:,} req/s "
+                      "offered in all (exponential think time)", "log_batch.lua", "write",
+                      lambda ids, rate=rate: {"BENCH_RUNS_FILE": ids["write_runs_file"], "BENCH_METRICS": "100",
+                                              "BENCH_RATE": str(rate), "BENCH_CONNS": "64"},
+                      points=100, probe=_lb_probe(n_metrics=100), conc=[64]))
     for n in (10, 100):
         ops.append(Op(f"log-params-{n}", f"log-batch, {n} params", "log_batch.lua", "write",
                       lambda ids, n=n: {"BENCH_RUNS_FILE": ids["write_runs_file"], "BENCH_PARAMS": str(n)},
@@ -749,6 +757,8 @@ def main():
     ap.add_argument("--wrk-threads", type=int, default=1)
     ap.add_argument("--settle-limit", type=float, default=20.0,
                     help="seconds to wait for a server to go idle after a cell before restarting it")
+    ap.add_argument("--paced-rate", type=int, default=500,
+                    help="offered req/s of the paced log-batch-100 cell at 64 clients (0: no paced cell)")
     ap.add_argument("--no-e2e", action="store_true")
     ap.add_argument("--mltrackd", default=os.path.join(REPO, "build", "mltrackd"))
     ap.add_argument("--mlflow-venv", default=os.path.join(REPO, ".venv"))
@@ -762,6 +772,7 @@ def main():
     sc = dict(SCALES[mode])
     for k in ("search_runs", "experiments", "history_points", "bulk_runs", "bulk_steps"):
         sc[k] = max(2, int(sc[k] * a.scale))
+    sc["paced_rate"] = a.paced_rate
     if a.reps:
         sc["reps"] = a.reps
     if a.duration:
@@ -878,7 +889,7 @@ def main():
                         log(f"  {op.key}: {status[key][0]} ({status[key][1]})")
                 if status[key][0] != "ok":
                     continue
-                concs = sc["big_conc"] if op.big else ([extra_conc(sc)] if op.extra else sc["conc"])
+                concs = op.conc or (sc["big_conc"] if op.big else ([extra_conc(sc)] if op.extra else sc["conc"]))
                 for conc in concs:
                     if not s.alive():
                         log(f"  {s.name} died; restarting on the same data ({s.log_tail(300)})")
