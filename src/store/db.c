@@ -245,6 +245,17 @@ struct store {
 	void *events_hook_ctx;
 };
 
+/* The writer's WAL hook (it replaces SQLite's autocheckpoint): notes the WAL's size after each commit; the writer
+ * thread checkpoints once the waiting clients have their answers (writer_main), not inside the commit. */
+#define CHECKPOINT_FRAMES 1000 /* SQLite's autocheckpoint threshold */
+static int on_wal(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	((struct store_conn *)ctx)->wal_frames = frames;
+	return SQLITE_OK;
+}
+
 /* The writer connection's update hook: notes an insert into the outbox (events); the writer reports it after the
  * commit. Metric points live in WITHOUT ROWID tables, which never reach this hook. */
 static void on_update(void *ctx, int op, const char *db, const char *table, sqlite3_int64 rowid)
@@ -316,6 +327,15 @@ static void *writer_main(void *arg)
 			j = n;
 		}
 		pthread_cond_broadcast(&s->cv_done);
+		if (s->writer->wal_frames >= CHECKPOINT_FRAMES) {
+			/* What autocheckpoint would have done at the end of the commit, after the answers: a passive
+			 * checkpoint by the writer between transactions, so the next transaction restarts the WAL from
+			 * its beginning once no reader needs it (journal_size_limit then truncates it). */
+			s->writer->wal_frames = 0;
+			pthread_mutex_unlock(&s->mu);
+			sqlite3_wal_checkpoint_v2(s->writer->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			pthread_mutex_lock(&s->mu);
+		}
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -394,6 +414,7 @@ enum mt_error store_open(const char *path, struct store **out, struct mt_err *er
 	}
 	struct store *s = xcalloc(1, sizeof *s);
 	sqlite3_update_hook(w->db, on_update, w);
+	sqlite3_wal_hook(w->db, on_wal, w); /* replaces autocheckpoint: see writer_main */
 	s->path = xstrdup(path);
 	s->writer = w;
 	s->schema_version = version;

@@ -23,6 +23,7 @@ struct store_conn {
 	struct store_conn *next_reader; /* registry of reader connections, for closing */
 	struct metric_cache *mcache;    /* writer only: interned metric keys and series (runs_store.c) */
 	bool events_added;              /* writer only: this transaction inserted outbox events (db.c) */
+	int wal_frames;                 /* writer only: frames in the WAL after the last commit (db.c) */
 };
 
 /* The writer's cache of metric keys and series (with their latest point) saves two lookups per logged point.
