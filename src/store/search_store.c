@@ -132,11 +132,12 @@ static void run_condition(struct sqlb *q, const struct search_cond *c)
 {
 	switch (c->ent) {
 	case SEARCH_ENT_METRIC:
-		/* the latest value per key, as MLflow compares (NaN latest values never match) */
-		lit(q, "EXISTS (SELECT 1 FROM metric_series s JOIN metric_keys k ON k.key_id = s.key_id"
-		       " WHERE s.run_pk = r.run_pk AND s.latest_is_nan = 0 AND k.key = ");
+		/* the latest value per key, as MLflow compares (NaN latest values never match); the key's id is an
+		 * uncorrelated subquery, evaluated once, so each run costs one probe of UNIQUE (run_pk, key_id) */
+		lit(q, "EXISTS (SELECT 1 FROM metric_series s WHERE s.run_pk = r.run_pk AND s.latest_is_nan = 0"
+		       " AND s.key_id = (SELECT key_id FROM metric_keys WHERE key = ");
 		text(q, c->key);
-		lit(q, " AND ");
+		lit(q, ") AND ");
 		compare(q, "s.latest_value", c);
 		lit(q, ")");
 		return;
@@ -185,15 +186,16 @@ static void run_order(struct sqlb *q, const struct search_order *o)
 	const char *dir = o->asc ? " ASC" : " DESC";
 	switch (o->ent) {
 	case SEARCH_ENT_METRIC:
-		/* numbers first, then NaN, then runs without the metric */
-		lit(q, "COALESCE((SELECT s.latest_is_nan FROM metric_series s JOIN metric_keys k"
-		       " ON k.key_id = s.key_id WHERE s.run_pk = r.run_pk AND k.key = ");
+		/* numbers first, then NaN, then runs without the metric, in either direction: one probe per run, NaN
+		 * as the infinity that sorts after every number in this direction (stored values are finite: infinities
+		 * are clamped on write), no metric as NULL, last */
+		lit(q, o->asc ? "(SELECT CASE WHEN s.latest_is_nan THEN 9e999" : "(SELECT CASE WHEN s.latest_is_nan THEN -9e999");
+		lit(q, " ELSE s.latest_value END FROM metric_series s WHERE s.run_pk = r.run_pk"
+		       " AND s.key_id = (SELECT key_id FROM metric_keys WHERE key = ");
 		text(q, o->key);
-		lit(q, "), 2), (SELECT s.latest_value FROM metric_series s JOIN metric_keys k ON k.key_id = s.key_id"
-		       " WHERE s.run_pk = r.run_pk AND k.key = ");
-		text(q, o->key);
-		lit(q, ")");
+		lit(q, "))");
 		lit(q, dir);
+		lit(q, " NULLS LAST");
 		return;
 	case SEARCH_ENT_PARAM:
 	case SEARCH_ENT_TAG: {

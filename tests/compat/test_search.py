@@ -92,6 +92,29 @@ def test_order_by_param_and_tag_with_nulls_last(server, populated):
     assert [r.info.run_id for r in runs][2:] == [ids[i] for i in (1, 2, 3, 4, 6, 7)]
 
 
+def test_order_by_metric_nan_and_missing(server, unique):
+    """Ordering by a metric: numbers in the asked direction, then runs whose latest value is NaN, then runs without
+    the metric, in both directions (infinities are numbers: the store clamps them); ties by start_time DESC."""
+    client = MlflowClient(server.url)
+    exp = client.create_experiment(unique)
+    values = {"neg": -2.5, "big": float("inf"), "nan": float("nan"), "one": 1.0, "none": None, "small": float("-inf"),
+              "nan2": float("nan")}
+    ids = {}
+    for i, (name, v) in enumerate(values.items()):
+        rid = client.create_run(exp, start_time=1_000 + i, run_name=name).info.run_id
+        if v is not None:
+            client.log_metric(rid, "m", v, timestamp=1, step=0)
+        client.log_metric(rid, "other", 1.0, timestamp=1, step=0)
+        ids[rid] = name
+    asc = [ids[r.info.run_id] for r in client.search_runs([exp], order_by=["metrics.m ASC"])]
+    desc = [ids[r.info.run_id] for r in client.search_runs([exp], order_by=["metrics.m DESC"])]
+    assert asc == ["small", "neg", "one", "big", "nan2", "nan", "none"]
+    assert desc == ["big", "one", "neg", "small", "nan2", "nan", "none"]
+    # a filter on the metric never matches a NaN latest value
+    hits = [ids[r.info.run_id] for r in client.search_runs([exp], "metrics.m < 2", order_by=["metrics.m DESC"])]
+    assert hits == ["one", "neg", "small"]
+
+
 def test_runs_carry_data(server, populated):
     exp, ids = populated
     r = MlflowClient(server.url).search_runs([exp], "attributes.run_name = 'run-010'")[0]
