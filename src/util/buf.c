@@ -3,6 +3,7 @@
  * Must stay free of HTTP and SQL knowledge. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,15 @@ void buf_append(struct buf *b, const void *p, size_t n)
 
 void buf_puts(struct buf *b, const char *s) { buf_append(b, s, strlen(s)); }
 
-void buf_putc(struct buf *b, char c) { buf_append(b, &c, 1); }
+void buf_putc(struct buf *b, char c)
+{
+	if (!b->overflow && b->len + 2 <= b->cap && b->len + 1 <= b->max) { /* the common case: room already */
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return;
+	}
+	buf_append(b, &c, 1);
+}
 
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
@@ -167,12 +176,34 @@ void json_escape_into(struct buf *b, const char *s, size_t n)
 		buf_append(b, s + start, n - start);
 }
 
+/* Whether s needs no JSON escaping (object keys almost never do). */
+static bool plain_json(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
 void jw_key(struct jw *w, const char *k)
 {
 	sep(w);
-	buf_putc(w->b, '"');
-	json_escape_into(w->b, k, strlen(k));
-	buf_append(w->b, "\":", 2);
+	size_t n = strlen(k);
+	if (plain_json(k, n) && reserve(w->b, n + 3)) { /* "key": in one copy */
+		char *p = w->b->data + w->b->len;
+		p[0] = '"';
+		memcpy(p + 1, k, n);
+		p[n + 1] = '"';
+		p[n + 2] = ':';
+		w->b->len += n + 3;
+		w->b->data[w->b->len] = '\0';
+	} else {
+		buf_putc(w->b, '"');
+		json_escape_into(w->b, k, n);
+		buf_append(w->b, "\":", 2);
+	}
 	w->after_key = true;
 }
 
@@ -188,10 +219,16 @@ void jw_str(struct jw *w, const char *s) { jw_strn(w, s ? s : "", s ? strlen(s) 
 
 void jw_int(struct jw *w, int64_t v)
 {
-	char tmp[32];
-	int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+	char tmp[24], *end = tmp + sizeof tmp, *p = end;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v; /* INT64_MIN too */
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
 	sep(w);
-	buf_append(w->b, tmp, (size_t)n);
+	buf_append(w->b, p, (size_t)(end - p));
 }
 
 void jw_double(struct jw *w, double v)

@@ -67,9 +67,9 @@ static int fast_digits(double x, char *digits, int *decpt)
 		int inside = (v > lo && v < hi) || ((v == lo || v == hi) && (m & 1) == 0);
 		if (!inside)
 			continue;
-		char tmp[40];
+		char tmp[24];
 		int len = 0;
-		for (u128 t = d; t > 0; t /= 10)
+		for (uint64_t t = (uint64_t)d; t > 0; t /= 10) /* d <= 10^17: 64-bit division, not 128 */
 			tmp[len++] = (char)('0' + (int)(t % 10));
 		*decpt = q + 1 + (len - p); /* d == 10^p moved the point one place */
 		int nd = 0;
@@ -162,5 +162,10 @@ int mt_format_double(char *out, size_t cap, double d)
 			buf[o++] = '0';
 	}
 	buf[o] = '\0';
-	return snprintf(out, cap, "%s", buf);
+	if (cap == 0)
+		return o;
+	size_t n = (size_t)o < cap ? (size_t)o : cap - 1; /* snprintf's contract: truncate, return the full length */
+	memcpy(out, buf, n);
+	out[n] = '\0';
+	return o;
 }

@@ -64,10 +64,15 @@ START_TEST(json_writer_shapes)
 	jw_double(&w, 3.0);
 	jw_double(&w, 1e300);
 	jw_int(&w, -7);
+	jw_int(&w, 0);
+	jw_int(&w, INT64_MIN);
+	jw_int(&w, INT64_MAX);
 	jw_arr_close(&w);
 	jw_kv_bool(&w, "t", true);
+	jw_kv_int(&w, "k\"\x02", 1700000000000);
 	jw_obj_close(&w);
-	ck_assert_str_eq(b.data, "{\"a\":\"q\\\"\\n\\u0001\",\"l\":[0.1,\"NaN\",\"-Infinity\",3.0,1e+300,-7],\"t\":true}");
+	ck_assert_str_eq(b.data, "{\"a\":\"q\\\"\\n\\u0001\",\"l\":[0.1,\"NaN\",\"-Infinity\",3.0,1e+300,-7,0,"
+	                         "-9223372036854775808,9223372036854775807],\"t\":true,\"k\\\"\\u0002\":1700000000000}");
 	buf_free(&b);
 }
 END_TEST
