@@ -46,6 +46,13 @@ void jw_key(struct jw *w, const char *k);
 void jw_str(struct jw *w, const char *s);
 void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, int64_t v);
+/* A number as a JSON token into out (at least JSON_NUM_MAX bytes); NaN and infinities as MLflow writes them
+ * ("NaN", "Infinity", "-Infinity", quoted). Return the length. */
+#define JSON_NUM_MAX 48
+size_t json_fmt_int(char *out, int64_t v);
+size_t json_fmt_double(char *out, double v);
+/* A complete JSON value already written (a separator is added as for any value). */
+void jw_raw(struct jw *w, const char *json, size_t n);
 /* Protobuf JSON: NaN and infinities travel as the strings "NaN", "Infinity", "-Infinity". */
 void jw_double(struct jw *w, double v);
 void jw_bool(struct jw *w, bool v);

@@ -24,6 +24,8 @@ void api_write_run(struct jw *w, const struct mt_run *r);
 /* with_outputs = false leaves out "outputs" (MLflow's runs/create answer). */
 void api_write_run_opts(struct jw *w, const struct mt_run *r, bool with_outputs);
 void api_write_metric(struct jw *w, const struct mt_metric *m, bool with_run_id);
+/* n points of metric key (a run's history) as api_write_metric writes them, faster. */
+void api_write_history(struct jw *w, struct arena *a, const char *key, const struct mt_metric *pts, size_t n);
 
 /* Page tokens: search_page_token_encode/decode in mltrackd/search.h (one implementation, in src/search/). */
 

@@ -203,8 +203,7 @@ MT_HANDLER(api_metrics_get_history)
 	if (n) {
 		jw_key(w, "metrics");
 		jw_arr_open(w);
-		for (size_t i = 0; i < n; i++)
-			api_write_metric(w, &pts[i], false);
+		api_write_history(w, req->arena, key, pts, n);
 		jw_arr_close(w);
 	}
 	if (more)

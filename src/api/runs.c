@@ -45,6 +45,43 @@ void api_write_metric(struct jw *w, const struct mt_metric *m, bool with_run_id)
 	jw_obj_close(w);
 }
 
+void api_write_history(struct jw *w, struct arena *a, const char *key, const struct mt_metric *pts, size_t n)
+{
+	/* the points of one key, none with a dataset, model or run id (what a run's history holds): the same bytes
+	 * as api_write_metric, with the {"key":...,"value": prefix escaped once instead of per point */
+	struct buf pre;
+	buf_init(&pre, 8192);
+	struct jw pw;
+	jw_init(&pw, &pre);
+	jw_obj_open(&pw);
+	jw_kv_str(&pw, "key", key);
+	buf_puts(&pre, ",\"value\":");
+	bool plain = !pre.overflow;
+	for (size_t i = 0; i < n && plain; i++)
+		plain = !pts[i].dataset_name && !pts[i].dataset_digest && !pts[i].model_id && strcmp(pts[i].key, key) == 0;
+	if (!plain) {
+		buf_free(&pre);
+		for (size_t i = 0; i < n; i++)
+			api_write_metric(w, &pts[i], false);
+		return;
+	}
+	char *tail = arena_alloc(a, pre.len + 3 * JSON_NUM_MAX + 32);
+	memcpy(tail, pre.data, pre.len);
+	for (size_t i = 0; i < n; i++) {
+		char *p = tail + pre.len;
+		p += json_fmt_double(p, pts[i].value);
+		memcpy(p, ",\"timestamp\":", 13);
+		p += 13;
+		p += json_fmt_int(p, pts[i].timestamp);
+		memcpy(p, ",\"step\":", 8);
+		p += 8;
+		p += json_fmt_int(p, pts[i].step);
+		*p++ = '}';
+		jw_raw(w, tail, (size_t)(p - tail));
+	}
+	buf_free(&pre);
+}
+
 void api_write_run(struct jw *w, const struct mt_run *r) { api_write_run_opts(w, r, true); }
 
 void api_write_run_opts(struct jw *w, const struct mt_run *r, bool with_outputs)

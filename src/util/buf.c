@@ -217,7 +217,7 @@ void jw_strn(struct jw *w, const char *s, size_t n)
 
 void jw_str(struct jw *w, const char *s) { jw_strn(w, s ? s : "", s ? strlen(s) : 0); }
 
-void jw_int(struct jw *w, int64_t v)
+size_t json_fmt_int(char *out, int64_t v)
 {
 	char tmp[24], *end = tmp + sizeof tmp, *p = end;
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v; /* INT64_MIN too */
@@ -227,24 +227,43 @@ void jw_int(struct jw *w, int64_t v)
 	} while (u);
 	if (v < 0)
 		*--p = '-';
+	size_t n = (size_t)(end - p);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return n;
+}
+
+size_t json_fmt_double(char *out, double v)
+{
+	if (isnan(v) || isinf(v)) { /* MLflow's JSON: quoted */
+		const char *s = isnan(v) ? "\"NaN\"" : v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+		size_t n = strlen(s);
+		memcpy(out, s, n + 1);
+		return n;
+	}
+	return (size_t)mt_format_double(out, JSON_NUM_MAX, v);
+}
+
+void jw_int(struct jw *w, int64_t v)
+{
+	char tmp[JSON_NUM_MAX];
+	size_t n = json_fmt_int(tmp, v);
 	sep(w);
-	buf_append(w->b, p, (size_t)(end - p));
+	buf_append(w->b, tmp, n);
 }
 
 void jw_double(struct jw *w, double v)
 {
-	if (isnan(v)) {
-		jw_str(w, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		jw_str(w, v > 0 ? "Infinity" : "-Infinity");
-		return;
-	}
-	char tmp[40];
-	int n = mt_format_double(tmp, sizeof tmp, v);
+	char tmp[JSON_NUM_MAX];
+	size_t n = json_fmt_double(tmp, v);
 	sep(w);
-	buf_append(w->b, tmp, (size_t)n);
+	buf_append(w->b, tmp, n);
+}
+
+void jw_raw(struct jw *w, const char *json, size_t n)
+{
+	sep(w);
+	buf_append(w->b, json, n);
 }
 
 void jw_bool(struct jw *w, bool v)

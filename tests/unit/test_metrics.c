@@ -117,6 +117,25 @@ START_TEST(special_values)
 }
 END_TEST
 
+/* The history's bytes (written by a fast path that escapes the key once): exactly what MLflow's shapes give. */
+START_TEST(history_bytes)
+{
+	ck_assert_int_eq(call(MT_POST, "runs/log-batch",
+	                      "{\"run_id\": \"%s\", \"metrics\": [{\"key\": \"a b/c.d\", \"value\": 0.5, \"timestamp\": 1, \"step\": -3},"
+	                      " {\"key\": \"a b/c.d\", \"value\": \"NaN\", \"timestamp\": 1700000000000, \"step\": 0},"
+	                      " {\"key\": \"a b/c.d\", \"value\": \"-Infinity\", \"timestamp\": 1700000000001, \"step\": 1},"
+	                      " {\"key\": \"a b/c.d\", \"value\": 1e-7, \"timestamp\": 1700000000002, \"step\": 2}]}",
+	                      run)->status, 200);
+	struct fx_response *r = call(MT_GET, "metrics/get-history", "run_id=%s&metric_key=a%%20b/c.d", run);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(r->body,
+	                 "{\"metrics\":[{\"key\":\"a b/c.d\",\"value\":0.5,\"timestamp\":1,\"step\":-3},"
+	                 "{\"key\":\"a b/c.d\",\"value\":\"NaN\",\"timestamp\":1700000000000,\"step\":0},"
+	                 "{\"key\":\"a b/c.d\",\"value\":-1.7976931348623157e+308,\"timestamp\":1700000000001,\"step\":1},"
+	                 "{\"key\":\"a b/c.d\",\"value\":1e-07,\"timestamp\":1700000000002,\"step\":2}]}");
+}
+END_TEST
+
 START_TEST(duplicates_ignored_and_latest_rule)
 {
 	for (int i = 0; i < 3; i++)
@@ -440,6 +459,7 @@ Suite *metrics_suite(void)
 	tcase_add_test(tc, concurrent_writers);
 	tcase_add_test(tc, metric_cache_after_gc);
 	tcase_add_test(tc, wal_stays_bounded);
+	tcase_add_test(tc, history_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }
