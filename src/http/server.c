@@ -433,7 +433,10 @@ enum mt_error http_server_start(struct mt_server *srv, struct mt_http **out, str
 	                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->workers > 0 ? cfg->workers : 1),
 	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+	                        /* per-connection pool (headers, read buffer): libmicrohttpd 0.9.75 zeroes the part a
+	                         * request used when it resets the pool, so a bigger pool costs every request; 64 KiB
+	                         * holds any realistic header block, and bodies stream through in chunks */
+	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	                        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 	                        MHD_OPTION_END);
