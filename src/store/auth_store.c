@@ -175,12 +175,7 @@ enum mt_error store_user_list(struct store *s, struct arena *a, struct mt_user *
 	struct mt_user *v = arena_alloc(a, cap * sizeof *v);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			struct mt_user *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		read_user(a, st, &v[cnt++]);
 	}
 	sqlite3_reset(st);
@@ -388,12 +383,7 @@ enum mt_error store_grant_list(struct store *s, struct arena *a, int64_t user_id
 	struct mt_grant *v = arena_alloc(a, cap * sizeof *v);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			struct mt_grant *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		v[cnt].resource_type = db_col_text(a, st, 0);
 		v[cnt].resource_id = db_col_text(a, st, 1);
 		v[cnt].permission = db_col_text(a, st, 2);
@@ -476,12 +466,7 @@ static enum mt_error read_role_perms(struct store_conn *c, struct arena *a, stru
 	struct mt_role_perm *v = arena_alloc(a, cap * sizeof *v);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct mt_role_perm *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, n * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, n, &cap, sizeof *v);
 		v[n].id = sqlite3_column_int64(st, 0);
 		v[n].role_id = sqlite3_column_int64(st, 1);
 		v[n].resource_type = db_col_text(a, st, 2);
@@ -505,12 +490,7 @@ static enum mt_error read_roles(struct store_conn *c, struct arena *a, sqlite3_s
 	struct mt_role *v = arena_alloc(a, cap * sizeof *v);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			struct mt_role *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		memset(&v[cnt], 0, sizeof v[cnt]);
 		v[cnt].id = sqlite3_column_int64(st, 0);
 		v[cnt].name = db_col_text(a, st, 1);
@@ -868,12 +848,7 @@ enum mt_error store_role_users(struct store *s, struct arena *a, int64_t role_id
 	size_t cap = 8, cnt = 0;
 	struct mt_role_assignment *v = arena_alloc(a, cap * sizeof *v);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			struct mt_role_assignment *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		v[cnt].id = sqlite3_column_int64(st, 0);
 		v[cnt].user_id = sqlite3_column_int64(st, 1);
 		v[cnt].role_id = sqlite3_column_int64(st, 2);
@@ -907,12 +882,7 @@ enum mt_error store_acl_rows(struct store *s, struct arena *a, int64_t user_id, 
 			*ws_admin = true;
 			continue;
 		}
-		if (cnt == cap) {
-			struct mt_acl_row *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		v[cnt].resource_type = db_col_text(a, st, 0);
 		v[cnt].resource_pattern = db_col_text(a, st, 1);
 		v[cnt].permission = db_col_text(a, st, 2);
@@ -996,12 +966,7 @@ enum mt_error store_token_list(struct store *s, struct arena *a, int64_t user_id
 	struct mt_token *v = arena_alloc(a, cap * sizeof *v);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			struct mt_token *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		v[cnt].id = sqlite3_column_int64(st, 0);
 		v[cnt].name = db_col_text(a, st, 1);
 		v[cnt].created_at = col_i64_or0(st, 2);

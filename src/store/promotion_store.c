@@ -93,14 +93,8 @@ static enum mt_error read_acts(struct store_conn *c, struct arena *a, sqlite3_st
 	*out = NULL;
 	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct mt_activity *nv = arena_calloc(a, ncap * sizeof *nv);
-			if (*n)
-				memcpy(nv, *out, *n * sizeof *nv);
-			*out = nv;
-			cap = ncap;
-		}
+		*out = arena_grow(a, *out, *n, &cap, sizeof **out);
+		memset(&(*out)[*n], 0, sizeof **out);
 		read_act(a, st, &(*out)[(*n)++]);
 	}
 	sqlite3_reset(st);
@@ -243,14 +237,7 @@ static enum mt_error transition_recorded(struct store_conn *c, const struct regi
 		db_bind_text(st, 2, stage);
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (n == cap) {
-				size_t ncap = cap ? cap * 2 : 4;
-				int64_t *nv = arena_alloc(x->a, ncap * sizeof *nv);
-				if (n)
-					memcpy(nv, others, n * sizeof *nv);
-				others = nv;
-				cap = ncap;
-			}
+			others = arena_grow(x->a, others, n, &cap, sizeof *others);
 			others[n++] = sqlite3_column_int64(st, 0);
 		}
 		sqlite3_reset(st);
@@ -386,14 +373,7 @@ static enum mt_error open_requests(struct store_conn *c, struct arena *a, int64_
 	*out = NULL;
 	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 4;
-			struct open_req *nv = arena_alloc(a, ncap * sizeof *nv);
-			if (*n)
-				memcpy(nv, *out, *n * sizeof *nv);
-			*out = nv;
-			cap = ncap;
-		}
+		*out = arena_grow(a, *out, *n, &cap, sizeof **out);
 		(*out)[*n].id = db_col_text(a, st, 0);
 		(*out)[*n].comment = db_col_text(a, st, 1);
 		(*out)[*n].creator = db_col_text(a, st, 2);

@@ -186,14 +186,7 @@ static enum mt_error read_pairs(struct store_conn *c, struct arena *a, sqlite3_s
 	*out = NULL;
 	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct mt_tag *nt = arena_alloc(a, ncap * sizeof *nt);
-			if (*n)
-				memcpy(nt, *out, *n * sizeof *nt);
-			*out = nt;
-			cap = ncap;
-		}
+		*out = arena_grow(a, *out, *n, &cap, sizeof **out);
 		(*out)[*n].key = db_col_text(a, st, 0);
 		(*out)[*n].value = db_col_text(a, st, 1);
 		(*n)++;
@@ -249,14 +242,7 @@ static enum mt_error load_mv(struct store_conn *c, struct arena *a, int64_t pk, 
 	sqlite3_bind_int64(st, 2, v->version);
 	size_t cap = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (v->n_aliases == cap) {
-			size_t ncap = cap ? cap * 2 : 4;
-			const char **na = arena_alloc(a, ncap * sizeof *na);
-			if (v->n_aliases)
-				memcpy(na, v->aliases, v->n_aliases * sizeof *na);
-			v->aliases = na;
-			cap = ncap;
-		}
+		v->aliases = arena_grow(a, v->aliases, v->n_aliases, &cap, sizeof *v->aliases);
 		v->aliases[v->n_aliases++] = db_col_text(a, st, 0);
 	}
 	sqlite3_reset(st);
@@ -272,12 +258,7 @@ static enum mt_error collect(struct store_conn *c, struct arena *a, sqlite3_stmt
 	int rc;
 	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			int64_t *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, *n * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, *n, &cap, sizeof *v);
 		v[(*n)++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_reset(st);
@@ -1123,12 +1104,7 @@ static void q_lit(struct sqlq *q, const char *s) { buf_puts(&q->sql, s); }
 
 static void q_bind(struct sqlq *q, bool is_int, const char *text, int64_t i)
 {
-	if (q->n == q->cap) {
-		void *nb = arena_alloc(q->a, 2 * q->cap * sizeof *q->binds);
-		memcpy(nb, q->binds, q->cap * sizeof *q->binds);
-		q->binds = nb;
-		q->cap *= 2;
-	}
+	q->binds = arena_grow(q->a, q->binds, q->n, &q->cap, sizeof *q->binds);
 	q->binds[q->n].is_int = is_int;
 	q->binds[q->n].text = text;
 	q->binds[q->n].i = i;
@@ -1362,12 +1338,7 @@ enum mt_error store_events_list(const struct registry_ctx *x, int64_t after_id, 
 	*n = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			struct mt_event *ne = arena_alloc(x->a, 2 * cap * sizeof *ne);
-			memcpy(ne, *out, *n * sizeof *ne);
-			*out = ne;
-			cap *= 2;
-		}
+		*out = arena_grow(x->a, *out, *n, &cap, sizeof **out);
 		struct mt_event *e = &(*out)[(*n)++];
 		e->id = sqlite3_column_int64(st, 0);
 		e->entity = db_col_text(x->a, st, 1);
