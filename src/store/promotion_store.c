@@ -12,9 +12,6 @@
 
 /* ---- statements ---- */
 
-static const char SQL_VERSION_OF[] =
-	"SELECT v.mv_pk, v.current_stage FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk"
-	" WHERE m.name = ?1 AND v.version = ?2 AND v.current_stage != 'Deleted_Internal'";
 #define ACT_COLS                                                                                                 \
 	"a.activity_id, a.activity_type, a.from_stage, a.to_stage, a.comment, a.system_comment, a.user_id,"         \
 	" a.creation_time, a.last_updated_time"
@@ -48,28 +45,6 @@ static const char SQL_EVENT_INSERT[] =
 	"INSERT INTO events (entity, action, payload, created_at, actor) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 /* ---- helpers ---- */
-
-static enum mt_error version_of(struct store_conn *c, struct arena *a, const char *name, int64_t version,
-                                int64_t *pk, const char **stage, struct mt_err *err)
-{
-	sqlite3_stmt *st = db_stmt(c, SQL_VERSION_OF, err);
-	if (!st)
-		return err->code;
-	db_bind_text(st, 1, name);
-	sqlite3_bind_int64(st, 2, version);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*pk = sqlite3_column_int64(st, 0);
-		*stage = db_col_text(a, st, 1);
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return MT_OK;
-	if (rc != SQLITE_DONE)
-		return db_fail(c, err, rc);
-	return mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST, "Model Version (name=%.500s, version=%lld) not found", name,
-	               (long long)version);
-}
 
 /* Reads the ACT_COLS of the current row. */
 static void read_act(struct arena *a, sqlite3_stmt *st, struct mt_activity *o)
@@ -225,7 +200,7 @@ static enum mt_error transition_recorded(struct store_conn *c, const struct regi
 {
 	int64_t mv = 0;
 	const char *from = NULL;
-	if (version_of(c, x->a, name, version, &mv, &from, err) != MT_OK)
+	if (registry_mv_find(c, x->a, name, version, &mv, &from, err) != MT_OK)
 		return err->code;
 	int64_t *others = NULL;
 	size_t n = 0, cap = 0;
@@ -298,7 +273,7 @@ static enum mt_error tr_create_job(struct store_conn *c, void *arg, struct mt_er
 	struct tr_job *j = arg;
 	int64_t mv = 0;
 	const char *from = NULL;
-	if (version_of(c, j->x->a, j->name, j->version, &mv, &from, err) != MT_OK)
+	if (registry_mv_find(c, j->x->a, j->name, j->version, &mv, &from, err) != MT_OK)
 		return err->code;
 	sqlite3_stmt *st = db_stmt(c, SQL_TR_EXISTS, err);
 	if (!st)
@@ -345,7 +320,7 @@ enum mt_error store_tr_list(const struct registry_ctx *x, const char *name, int6
 	struct store_conn *c = store_reader(x->s);
 	int64_t mv = 0;
 	const char *stage = NULL;
-	if (version_of(c, x->a, name, version, &mv, &stage, err) != MT_OK)
+	if (registry_mv_find(c, x->a, name, version, &mv, &stage, err) != MT_OK)
 		return err->code;
 	sqlite3_stmt *st = db_stmt(c, SQL_TR_LIST, err);
 	if (!st)
@@ -390,7 +365,7 @@ static enum mt_error tr_resolve_job(struct store_conn *c, void *arg, struct mt_e
 	struct arena *a = j->x->a;
 	int64_t mv = 0;
 	const char *from = NULL;
-	if (version_of(c, a, in->name, in->version, &mv, &from, err) != MT_OK)
+	if (registry_mv_find(c, a, in->name, in->version, &mv, &from, err) != MT_OK)
 		return err->code;
 	struct open_req *reqs = NULL;
 	size_t n = 0;
@@ -440,7 +415,7 @@ static enum mt_error comment_create_job(struct store_conn *c, void *arg, struct 
 	struct tr_job *j = arg;
 	int64_t mv = 0;
 	const char *stage = NULL;
-	if (version_of(c, j->x->a, j->name, j->version, &mv, &stage, err) != MT_OK ||
+	if (registry_mv_find(c, j->x->a, j->name, j->version, &mv, &stage, err) != MT_OK ||
 	    add_activity(c, j->x->a, mv, "NEW_COMMENT", NULL, NULL, j->comment, NULL, j->x->actor, j->out, err) != MT_OK)
 		return err->code;
 	return comment_event(c, j->x, "created", j->name, j->version, j->out, err);
@@ -542,7 +517,7 @@ enum mt_error store_activities_list(const struct registry_ctx *x, const char *na
 	struct store_conn *c = store_reader(x->s);
 	int64_t mv = 0;
 	const char *stage = NULL;
-	if (version_of(c, x->a, name, version, &mv, &stage, err) != MT_OK)
+	if (registry_mv_find(c, x->a, name, version, &mv, &stage, err) != MT_OK)
 		return err->code;
 	sqlite3_stmt *st = db_stmt(c, SQL_ACT_LIST, err);
 	if (!st)

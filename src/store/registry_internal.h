@@ -7,6 +7,11 @@
 #include "mltrackd/store_registry.h"
 #include "store_internal.h"
 
+/* Finds a live (not deleted) model version by model name and number: its mv_pk and, when stage is not NULL,
+ * its current stage (copied into a). RESOURCE_DOES_NOT_EXIST, in MLflow's words, when there is none. */
+enum mt_error registry_mv_find(struct store_conn *c, struct arena *a, const char *name, int64_t version,
+                               int64_t *pk, const char **stage, struct mt_err *err);
+
 /* transition-stage's writer step, on the caller's connection and transaction: moves the version, archives the
  * others when asked, writes model_version.stage_transitioned; *out is the version after the change. */
 enum mt_error registry_transition_step(struct store_conn *c, const struct registry_ctx *x, const char *name,

@@ -54,7 +54,7 @@ static const char SQL_GRANTS_DROP[] = "DELETE FROM grants WHERE resource_type = 
 static const char SQL_MV_GET[] = "SELECT " MV_COLS " FROM model_versions v JOIN registered_models m"
                                  " ON m.model_pk = v.model_pk WHERE v.mv_pk = ?1";
 static const char SQL_MV_PK[] =
-	"SELECT v.mv_pk FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk"
+	"SELECT v.mv_pk, v.current_stage FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk"
 	" WHERE m.name = ?1 AND v.version = ?2 AND v.current_stage != 'Deleted_Internal'";
 static const char SQL_MV_TAGS[] = "SELECT key, value FROM model_version_tags WHERE mv_pk = ?1 ORDER BY tag_pk";
 static const char SQL_MV_ALIASES[] =
@@ -70,7 +70,6 @@ static const char SQL_MV_TAG_UPSERT[] =
 static const char SQL_MV_TAG_DELETE[] = "DELETE FROM model_version_tags WHERE mv_pk = ?1 AND key = ?2";
 static const char SQL_MV_DESCRIBE[] = "UPDATE model_versions SET description = ?2, last_updated_time = ?3 WHERE mv_pk = ?1";
 static const char SQL_MV_STAGE[] = "UPDATE model_versions SET current_stage = ?2, last_updated_time = ?3 WHERE mv_pk = ?1";
-static const char SQL_MV_STAGE_OF[] = "SELECT current_stage FROM model_versions WHERE mv_pk = ?1";
 static const char SQL_MV_IN_STAGE[] =
 	"SELECT version FROM model_versions WHERE model_pk = ?1 AND current_stage = ?2 AND mv_pk != ?3 ORDER BY version";
 static const char SQL_MV_ARCHIVE[] =
@@ -145,17 +144,29 @@ static enum mt_error model_pk(struct store_conn *c, const char *name, int64_t *p
 	return found ? MT_OK : rm_not_found(err, name);
 }
 
-static enum mt_error mv_pk(struct store_conn *c, const char *name, int64_t version, int64_t *pk, struct mt_err *err)
+enum mt_error registry_mv_find(struct store_conn *c, struct arena *a, const char *name, int64_t version,
+                               int64_t *pk, const char **stage, struct mt_err *err)
 {
 	sqlite3_stmt *st = db_stmt(c, SQL_MV_PK, err);
 	if (!st)
 		return err->code;
 	db_bind_text(st, 1, name);
 	sqlite3_bind_int64(st, 2, version);
-	bool found;
-	if (step_int(c, st, &found, pk, err) != MT_OK)
-		return err->code;
-	return found ? MT_OK : mv_not_found(err, name, version);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*pk = sqlite3_column_int64(st, 0);
+		if (stage)
+			*stage = db_col_text(a, st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MT_OK;
+	return rc == SQLITE_DONE ? mv_not_found(err, name, version) : db_fail(c, err, rc);
+}
+
+static enum mt_error mv_pk(struct store_conn *c, const char *name, int64_t version, int64_t *pk, struct mt_err *err)
+{
+	return registry_mv_find(c, NULL, name, version, pk, NULL, err);
 }
 
 static enum mt_error is_prompt(struct store_conn *c, int64_t pk, bool *out, struct mt_err *err)
@@ -927,17 +938,12 @@ static enum mt_error mv_transition_job(struct store_conn *c, void *arg, struct m
 {
 	struct mv_job *j = arg;
 	int64_t pk, model;
-	if (mv_pk(c, j->name, j->version, &pk, err) != MT_OK || model_pk(c, j->name, &model, err) != MT_OK)
+	const char *from;
+	if (registry_mv_find(c, j->x->a, j->name, j->version, &pk, &from, err) != MT_OK ||
+	    model_pk(c, j->name, &model, err) != MT_OK)
 		return err->code;
-	sqlite3_stmt *st = db_stmt(c, SQL_MV_STAGE_OF, err);
-	if (!st)
-		return err->code;
-	sqlite3_bind_int64(st, 1, pk);
-	int rc = sqlite3_step(st);
-	char *from = rc == SQLITE_ROW ? db_col_text(j->x->a, st, 0) : NULL;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return db_fail(c, err, rc);
+	sqlite3_stmt *st;
+	int rc;
 	int64_t now = mt_now_ms();
 	struct ev e;
 	ev_open(&e);
