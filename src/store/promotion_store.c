@@ -41,8 +41,6 @@ static const char SQL_COMMENT_DELETE[] = "DELETE FROM model_version_activities W
 static const char SQL_IN_STAGE[] =
 	"SELECT o.mv_pk FROM model_versions v JOIN model_versions o ON o.model_pk = v.model_pk"
 	" WHERE v.mv_pk = ?1 AND o.current_stage = ?2 AND o.mv_pk != ?1 ORDER BY o.version";
-static const char SQL_EVENT_INSERT[] =
-	"INSERT INTO events (entity, action, payload, created_at, actor) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 /* ---- helpers ---- */
 
@@ -112,12 +110,7 @@ static enum mt_error add_activity(struct store_conn *c, struct arena *a, int64_t
 
 /* ---- events (docs/events.md: transition_request.*, comment.*) ---- */
 
-struct ev {
-	struct buf b;
-	struct jw w;
-};
-
-static void ev_open(struct ev *e, const char *name, int64_t version)
+static void ev_open(struct registry_ev *e, const char *name, int64_t version)
 {
 	char v[32];
 	buf_init(&e->b, 1024u * 1024);
@@ -128,32 +121,10 @@ static void ev_open(struct ev *e, const char *name, int64_t version)
 	jw_kv_str(&e->w, "version", v);
 }
 
-static void ev_str_or_null(struct ev *e, const char *k, const char *v)
+static void ev_str_or_null(struct registry_ev *e, const char *k, const char *v)
 {
 	jw_key(&e->w, k);
 	v ? jw_str(&e->w, v) : jw_null(&e->w);
-}
-
-static enum mt_error ev_emit(struct store_conn *c, const char *actor, const char *entity, const char *action,
-                             struct ev *e, struct mt_err *err)
-{
-	jw_obj_close(&e->w);
-	enum mt_error rc = MT_OK;
-	sqlite3_stmt *st = e->b.overflow ? NULL : db_stmt(c, SQL_EVENT_INSERT, err);
-	if (e->b.overflow)
-		rc = mt_fail(err, MT_INVALID_PARAMETER_VALUE, "The event payload is too large");
-	else if (!st)
-		rc = err->code;
-	if (rc == MT_OK) {
-		db_bind_text(st, 1, entity);
-		db_bind_text(st, 2, action);
-		sqlite3_bind_text(st, 3, e->b.data ? e->b.data : "{}", -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 4, mt_now_ms());
-		db_bind_text(st, 5, actor);
-		rc = db_exec_stmt(c, st, err);
-	}
-	buf_free(&e->b);
-	return rc;
 }
 
 /* transition_request.<action>: {name, version, from_stage, to_stage, comment, creator, request_id[, actor,
@@ -163,7 +134,7 @@ static enum mt_error tr_event(struct store_conn *c, const struct registry_ctx *x
                               const char *creator, const char *request_id, bool resolved, const char *actor_comment,
                               struct mt_err *err)
 {
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e, name, version);
 	ev_str_or_null(&e, "from_stage", from);
 	jw_kv_str(&e.w, "to_stage", to);
@@ -174,7 +145,7 @@ static enum mt_error tr_event(struct store_conn *c, const struct registry_ctx *x
 		ev_str_or_null(&e, "actor", x->actor);
 		ev_str_or_null(&e, "actor_comment", actor_comment);
 	}
-	return ev_emit(c, x->actor, "transition_request", action, &e, err);
+	return registry_ev_emit(c, x->actor, "transition_request", action, &e, err);
 }
 
 /* comment.<action>: {name, version, comment_id, comment, user_id} (user_id: the comment's author) */
@@ -182,12 +153,12 @@ static enum mt_error comment_event(struct store_conn *c, const struct registry_c
                                    const char *name, int64_t version, const struct mt_activity *cm,
                                    struct mt_err *err)
 {
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e, name, version);
 	jw_kv_str(&e.w, "comment_id", cm->id);
 	ev_str_or_null(&e, "comment", cm->comment);
 	ev_str_or_null(&e, "user_id", cm->user_id);
-	return ev_emit(c, x->actor, "comment", action, &e, err);
+	return registry_ev_emit(c, x->actor, "comment", action, &e, err);
 }
 
 /* ---- transitions, recorded ---- */

@@ -330,20 +330,14 @@ static enum mt_error load_rm(struct store_conn *c, struct arena *a, int64_t pk, 
 
 /* ---- events ---- */
 
-/* An event payload under construction: a JSON object written into its own buffer. */
-struct ev {
-	struct buf b;
-	struct jw w;
-};
-
-static void ev_open(struct ev *e)
+static void ev_open(struct registry_ev *e)
 {
 	buf_init(&e->b, 64u * 1024 * 1024);
 	jw_init(&e->w, &e->b);
 	jw_obj_open(&e->w);
 }
 
-static void ev_version(struct ev *e, int64_t version)
+static void ev_version(struct registry_ev *e, int64_t version)
 {
 	char v[32];
 	snprintf(v, sizeof v, "%lld", (long long)version);
@@ -351,7 +345,7 @@ static void ev_version(struct ev *e, int64_t version)
 }
 
 /* Writes "tags": {k: v} leaving out the keys in skip (NULL-terminated). */
-static void ev_tags(struct ev *e, const struct mt_tag *tags, size_t n, const char *const *skip)
+static void ev_tags(struct registry_ev *e, const struct mt_tag *tags, size_t n, const char *const *skip)
 {
 	jw_key(&e->w, "tags");
 	jw_obj_open(&e->w);
@@ -368,9 +362,8 @@ static void ev_tags(struct ev *e, const struct mt_tag *tags, size_t n, const cha
 	jw_obj_close(&e->w);
 }
 
-/* Closes the payload and appends the event row (same transaction as the change). Frees the buffer. */
-static enum mt_error ev_emit(struct store_conn *c, const char *actor, const char *entity, const char *action,
-                             struct ev *e, struct mt_err *err)
+enum mt_error registry_ev_emit(struct store_conn *c, const char *actor, const char *entity, const char *action,
+                              struct registry_ev *e, struct mt_err *err)
 {
 	jw_obj_close(&e->w);
 	enum mt_error rc = MT_OK;
@@ -450,12 +443,12 @@ static enum mt_error rm_create_job(struct store_conn *c, void *arg, struct mt_er
 	/* MLflow decides prompt-or-model from the request's tags */
 	bool prompt = tags_say_prompt(j->tags, j->n_tags);
 	static const char *const prompt_skip[] = {MT_PROMPT_TAG_KEY, PROMPT_TYPE_TAG_KEY, NULL};
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	ev_tags(&e, j->tags, j->n_tags, prompt ? prompt_skip : NULL);
 	jw_kv_str(&e.w, "description", j->description ? j->description : "");
-	if (ev_emit(c, j->x->actor, prompt ? "prompt" : "registered_model", "created", &e, err) != MT_OK)
+	if (registry_ev_emit(c, j->x->actor, prompt ? "prompt" : "registered_model", "created", &e, err) != MT_OK)
 		return err->code;
 	return load_rm(c, j->x->a, pk, j->out, err);
 }
@@ -512,11 +505,11 @@ static enum mt_error rm_rename_job(struct store_conn *c, void *arg, struct mt_er
 	db_bind_text(st, 2, j->new_name);
 	if (db_exec_stmt(c, st, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->new_name);
 	jw_kv_str(&e.w, "old_name", j->name);
-	if (ev_emit(c, j->x->actor, "registered_model", "renamed", &e, err) != MT_OK)
+	if (registry_ev_emit(c, j->x->actor, "registered_model", "renamed", &e, err) != MT_OK)
 		return err->code;
 	return load_rm(c, j->x->a, pk, j->out, err);
 }
@@ -542,11 +535,11 @@ static enum mt_error rm_update_job(struct store_conn *c, void *arg, struct mt_er
 	sqlite3_bind_int64(st, 3, mt_now_ms());
 	if (db_exec_stmt(c, st, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	jw_kv_str(&e.w, "description", j->description ? j->description : "");
-	if (ev_emit(c, j->x->actor, "registered_model", "updated", &e, err) != MT_OK)
+	if (registry_ev_emit(c, j->x->actor, "registered_model", "updated", &e, err) != MT_OK)
 		return err->code;
 	return load_rm(c, j->x->a, pk, j->out, err);
 }
@@ -576,10 +569,10 @@ static enum mt_error rm_delete_job(struct store_conn *c, void *arg, struct mt_er
 	db_bind_text(st, 1, j->name);
 	if (db_exec_stmt(c, st, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
-	return ev_emit(c, j->x->actor, "registered_model", "deleted", &e, err);
+	return registry_ev_emit(c, j->x->actor, "registered_model", "deleted", &e, err);
 }
 
 enum mt_error store_rm_delete(const struct registry_ctx *x, const char *name, struct mt_err *err)
@@ -610,13 +603,14 @@ static enum mt_error rm_tag_job(struct store_conn *c, void *arg, struct mt_err *
 	bool prompt;
 	if (is_prompt(c, pk, &prompt, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	jw_kv_str(&e.w, "key", j->key);
 	if (!del)
 		jw_kv_str(&e.w, "value", j->value);
-	return ev_emit(c, j->x->actor, prompt ? "prompt_tag" : "registered_model_tag", del ? "deleted" : "set", &e, err);
+	return registry_ev_emit(c, j->x->actor, prompt ? "prompt_tag" : "registered_model_tag", del ? "deleted" : "set", &e,
+	                        err);
 }
 
 enum mt_error store_rm_set_tag(const struct registry_ctx *x, const char *name, const char *key, const char *value,
@@ -686,14 +680,14 @@ static enum mt_error alias_job(struct store_conn *c, void *arg, struct mt_err *e
 	bool prompt;
 	if (is_prompt(c, model, &prompt, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j.name);
 	jw_kv_str(&e.w, "alias", j.alias);
 	if (set)
 		ev_version(&e, j.version);
-	return ev_emit(c, j.x->actor, prompt ? "prompt_alias" : "model_version_alias", set ? "created" : "deleted", &e,
-	               err);
+	return registry_ev_emit(c, j.x->actor, prompt ? "prompt_alias" : "model_version_alias",
+	                        set ? "created" : "deleted", &e, err);
 }
 
 enum mt_error store_alias_set(const struct registry_ctx *x, const char *name, const char *alias, int64_t version,
@@ -859,7 +853,7 @@ static enum mt_error mv_create_job(struct store_conn *c, void *arg, struct mt_er
 	bool prompt = tags_say_prompt(in->tags, in->n_tags);
 	if (in->model_id && in->model_id[0] && !prompt && tag_logged_model(c, in->model_id, in->name, version, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", in->name);
 	ev_version(&e, version);
@@ -880,7 +874,7 @@ static enum mt_error mv_create_job(struct store_conn *c, void *arg, struct mt_er
 	}
 	jw_key(&e.w, "description");
 	(in->description && in->description[0]) ? jw_str(&e.w, in->description) : jw_null(&e.w);
-	if (ev_emit(c, j->x->actor, prompt ? "prompt_version" : "model_version", "created", &e, err) != MT_OK)
+	if (registry_ev_emit(c, j->x->actor, prompt ? "prompt_version" : "model_version", "created", &e, err) != MT_OK)
 		return err->code;
 	return load_mv(c, j->x->a, pk, true, j->out, err);
 }
@@ -916,13 +910,13 @@ static enum mt_error mv_update_job(struct store_conn *c, void *arg, struct mt_er
 	sqlite3_bind_int64(st, 3, mt_now_ms());
 	if (db_exec_stmt(c, st, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	ev_version(&e, j->version);
 	jw_key(&e.w, "description");
 	j->description ? jw_str(&e.w, j->description) : jw_null(&e.w);
-	if (ev_emit(c, j->x->actor, "model_version", "updated", &e, err) != MT_OK)
+	if (registry_ev_emit(c, j->x->actor, "model_version", "updated", &e, err) != MT_OK)
 		return err->code;
 	return load_mv(c, j->x->a, pk, true, j->out, err);
 }
@@ -945,7 +939,7 @@ static enum mt_error mv_transition_job(struct store_conn *c, void *arg, struct m
 	sqlite3_stmt *st;
 	int rc;
 	int64_t now = mt_now_ms();
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	ev_version(&e, j->version);
@@ -1000,7 +994,7 @@ static enum mt_error mv_transition_job(struct store_conn *c, void *arg, struct m
 		buf_free(&e.b);
 		return err->code;
 	}
-	if (ev_emit(c, j->x->actor, "model_version", "stage_transitioned", &e, err) != MT_OK)
+	if (registry_ev_emit(c, j->x->actor, "model_version", "stage_transitioned", &e, err) != MT_OK)
 		return err->code;
 	return load_mv(c, j->x->a, pk, true, j->out, err);
 }
@@ -1026,11 +1020,11 @@ static enum mt_error mv_delete_job(struct store_conn *c, void *arg, struct mt_er
 	if (db_exec_stmt(c, st, err) != MT_OK || exec_pk_time(c, SQL_MV_SOFT_DELETE, pk, now, err) != MT_OK ||
 	    exec_pk_time(c, SQL_RM_TOUCH, model, now, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	ev_version(&e, j->version);
-	return ev_emit(c, j->x->actor, "model_version", "deleted", &e, err);
+	return registry_ev_emit(c, j->x->actor, "model_version", "deleted", &e, err);
 }
 
 enum mt_error store_mv_delete(const struct registry_ctx *x, const char *name, int64_t version, struct mt_err *err)
@@ -1059,15 +1053,15 @@ static enum mt_error mv_tag_job(struct store_conn *c, void *arg, struct mt_err *
 	bool prompt;
 	if (is_prompt(c, model, &prompt, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	ev_version(&e, j->version);
 	jw_kv_str(&e.w, "key", j->key);
 	if (!j->del)
 		jw_kv_str(&e.w, "value", j->value);
-	return ev_emit(c, j->x->actor, prompt ? "prompt_version_tag" : "model_version_tag", j->del ? "deleted" : "set", &e,
-	               err);
+	return registry_ev_emit(c, j->x->actor, prompt ? "prompt_version_tag" : "model_version_tag",
+	                        j->del ? "deleted" : "set", &e, err);
 }
 
 enum mt_error store_mv_set_tag(const struct registry_ctx *x, const char *name, int64_t version, const char *key,

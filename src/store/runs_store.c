@@ -215,7 +215,8 @@ static enum mt_error load_io(struct loader *l, struct mt_err *err)
 			continue;
 		struct mt_run *r = s->run;
 		size_t cap = s->cap_d;
-		r->dataset_inputs = arena_grow(l->a, r->dataset_inputs, r->n_dataset_inputs, &s->cap_d, sizeof *r->dataset_inputs);
+		r->dataset_inputs =
+			arena_grow(l->a, r->dataset_inputs, r->n_dataset_inputs, &s->cap_d, sizeof *r->dataset_inputs);
 		s->dataset_pks = arena_grow(l->a, s->dataset_pks, r->n_dataset_inputs, &cap, sizeof *s->dataset_pks);
 		struct mt_dataset_input *d = &r->dataset_inputs[r->n_dataset_inputs];
 		memset(d, 0, sizeof *d);
