@@ -363,7 +363,7 @@ static void ev_tags(struct registry_ev *e, const struct mt_tag *tags, size_t n, 
 }
 
 enum mt_error registry_ev_emit(struct store_conn *c, const char *actor, const char *entity, const char *action,
-                              struct registry_ev *e, struct mt_err *err)
+                               struct registry_ev *e, struct mt_err *err)
 {
 	jw_obj_close(&e->w);
 	enum mt_error rc = MT_OK;
