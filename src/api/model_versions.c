@@ -172,12 +172,7 @@ static size_t uri_parts(struct arena *a, const char *path, const char ***out)
 		const char *end = strchr(seg, '/');
 		size_t len = end ? (size_t)(end - seg) : strlen(seg);
 		if (len) {
-			if (n == cap) {
-				const char **nv = arena_alloc(a, 2 * cap * sizeof *nv);
-				memcpy(nv, v, n * sizeof *v);
-				v = nv;
-				cap *= 2;
-			}
+			v = arena_grow(a, v, n, &cap, sizeof *v);
 			size_t l;
 			v[n++] = unquote_all(a, arena_strndup(a, seg, len), false, &l);
 		}

@@ -244,12 +244,7 @@ enum mt_error artifacts_list(struct artifact_store *st, struct arena *a, const c
 		struct stat sb;
 		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || S_ISLNK(sb.st_mode))
 			continue;
-		if (cnt == cap) {
-			struct artifact_entry *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		v[cnt].name = arena_strdup(a, e->d_name);
 		v[cnt].is_dir = S_ISDIR(sb.st_mode);
 		v[cnt].size = S_ISDIR(sb.st_mode) ? 0 : (int64_t)sb.st_size;

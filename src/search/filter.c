@@ -456,12 +456,7 @@ static enum mt_error parse_list(struct ctx *c, struct span raw, struct search_co
 		b[bn] = '\0';
 		if (cd->n_list == SEARCH_MAX_LIST)
 			return fail(c, "While parsing a list in the query, got more than %d values", SEARCH_MAX_LIST);
-		if (cd->n_list == cap) {
-			const char **nl = arena_alloc(c->a, 2 * cap * sizeof *nl);
-			memcpy(nl, cd->list, cap * sizeof *nl);
-			cd->list = nl;
-			cap *= 2;
-		}
+		cd->list = arena_grow(c->a, cd->list, cd->n_list, &cap, sizeof *cd->list);
 		cd->list[cd->n_list++] = b;
 		if (p == end)
 			break;
@@ -1101,12 +1096,7 @@ enum mt_error search_parse_filter(struct arena *a, enum search_kind kind, const 
 		/* MLflow accepts a list after '=' (it fails later, in SQL); a list goes with IN / NOT IN only */
 		if ((cd.list != NULL) != (cd.op == SEARCH_OP_IN || cd.op == SEARCH_OP_NOT_IN))
 			return fail(&c, "Invalid comparator '%s' for the value %.*s", cmp, search_cap(v.raw.n), v.raw.p);
-		if (out->n == cap) {
-			struct search_cond *nc = arena_alloc(a, 2 * cap * sizeof *nc);
-			memcpy(nc, out->conds, cap * sizeof *nc);
-			out->conds = nc;
-			cap *= 2;
-		}
+		out->conds = arena_grow(a, out->conds, out->n, &cap, sizeof *out->conds);
 		out->conds[out->n++] = cd;
 	}
 }

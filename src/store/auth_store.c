@@ -175,12 +175,7 @@ enum mt_error store_user_list(struct store *s, struct arena *a, struct mt_user *
 	struct mt_user *v = arena_alloc(a, cap * sizeof *v);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			struct mt_user *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		read_user(a, st, &v[cnt++]);
 	}
 	sqlite3_reset(st);
@@ -388,12 +383,7 @@ enum mt_error store_grant_list(struct store *s, struct arena *a, int64_t user_id
 	struct mt_grant *v = arena_alloc(a, cap * sizeof *v);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			struct mt_grant *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		v[cnt].resource_type = db_col_text(a, st, 0);
 		v[cnt].resource_id = db_col_text(a, st, 1);
 		v[cnt].permission = db_col_text(a, st, 2);
@@ -466,6 +456,16 @@ static enum mt_error role_not_found(struct mt_err *err, int64_t id)
 	return mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST, "Role with id=%lld not found", (long long)id);
 }
 
+/* Reads a role_permissions row (columns id, role_id, resource_type, resource_pattern, permission). */
+static void read_role_perm(struct arena *a, sqlite3_stmt *st, struct mt_role_perm *p)
+{
+	p->id = sqlite3_column_int64(st, 0);
+	p->role_id = sqlite3_column_int64(st, 1);
+	p->resource_type = db_col_text(a, st, 2);
+	p->resource_pattern = db_col_text(a, st, 3);
+	p->permission = db_col_text(a, st, 4);
+}
+
 static enum mt_error read_role_perms(struct store_conn *c, struct arena *a, struct mt_role *r, struct mt_err *err)
 {
 	sqlite3_stmt *st = db_stmt(c, SQL_RP_OF_ROLE, err);
@@ -476,18 +476,8 @@ static enum mt_error read_role_perms(struct store_conn *c, struct arena *a, stru
 	struct mt_role_perm *v = arena_alloc(a, cap * sizeof *v);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct mt_role_perm *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, n * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
-		v[n].id = sqlite3_column_int64(st, 0);
-		v[n].role_id = sqlite3_column_int64(st, 1);
-		v[n].resource_type = db_col_text(a, st, 2);
-		v[n].resource_pattern = db_col_text(a, st, 3);
-		v[n].permission = db_col_text(a, st, 4);
-		n++;
+		v = arena_grow(a, v, n, &cap, sizeof *v);
+		read_role_perm(a, st, &v[n++]);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -505,12 +495,7 @@ static enum mt_error read_roles(struct store_conn *c, struct arena *a, sqlite3_s
 	struct mt_role *v = arena_alloc(a, cap * sizeof *v);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			struct mt_role *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		memset(&v[cnt], 0, sizeof v[cnt]);
 		v[cnt].id = sqlite3_column_int64(st, 0);
 		v[cnt].name = db_col_text(a, st, 1);
@@ -793,13 +778,8 @@ enum mt_error store_role_perm_get(struct store *s, struct arena *a, int64_t id, 
 		return err->code;
 	sqlite3_bind_int64(st, 1, id);
 	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
-		out->role_id = sqlite3_column_int64(st, 1);
-		out->resource_type = db_col_text(a, st, 2);
-		out->resource_pattern = db_col_text(a, st, 3);
-		out->permission = db_col_text(a, st, 4);
-	}
+	if (rc == SQLITE_ROW)
+		read_role_perm(a, st, out);
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST, "Role permission with id=%lld not found", (long long)id);
@@ -851,29 +831,17 @@ enum mt_error store_role_users(struct store *s, struct arena *a, int64_t role_id
                                size_t *n, struct mt_err *err)
 {
 	struct store_conn *c = store_reader(s);
-	sqlite3_stmt *st = db_stmt(c, SQL_ROLE_GET, err);
-	if (!st)
+	if (role_exists(c, role_id, err) != MT_OK)
 		return err->code;
-	sqlite3_bind_int64(st, 1, role_id);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return role_not_found(err, role_id);
-	if (rc != SQLITE_ROW)
-		return db_fail(c, err, rc);
-	st = db_stmt(c, SQL_ROLE_USERS, err);
+	sqlite3_stmt *st = db_stmt(c, SQL_ROLE_USERS, err);
 	if (!st)
 		return err->code;
 	sqlite3_bind_int64(st, 1, role_id);
 	size_t cap = 8, cnt = 0;
 	struct mt_role_assignment *v = arena_alloc(a, cap * sizeof *v);
+	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			struct mt_role_assignment *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		v[cnt].id = sqlite3_column_int64(st, 0);
 		v[cnt].user_id = sqlite3_column_int64(st, 1);
 		v[cnt].role_id = sqlite3_column_int64(st, 2);
@@ -907,12 +875,7 @@ enum mt_error store_acl_rows(struct store *s, struct arena *a, int64_t user_id, 
 			*ws_admin = true;
 			continue;
 		}
-		if (cnt == cap) {
-			struct mt_acl_row *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		v[cnt].resource_type = db_col_text(a, st, 0);
 		v[cnt].resource_pattern = db_col_text(a, st, 1);
 		v[cnt].permission = db_col_text(a, st, 2);
@@ -996,12 +959,7 @@ enum mt_error store_token_list(struct store *s, struct arena *a, int64_t user_id
 	struct mt_token *v = arena_alloc(a, cap * sizeof *v);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			struct mt_token *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		v[cnt].id = sqlite3_column_int64(st, 0);
 		v[cnt].name = db_col_text(a, st, 1);
 		v[cnt].created_at = col_i64_or0(st, 2);

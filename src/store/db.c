@@ -157,14 +157,7 @@ enum mt_error db_read_kv(struct store_conn *c, struct arena *a, const char *sql,
 	struct mt_tag *v = NULL;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct mt_tag *nv = arena_alloc(a, ncap * sizeof *nv);
-			if (cnt)
-				memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap = ncap;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		v[cnt].key = db_col_text(a, st, 0);
 		v[cnt].value = db_col_text(a, st, 1);
 		cnt++;

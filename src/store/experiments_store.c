@@ -121,14 +121,7 @@ enum mt_error store_experiment_create(struct store *s, const char *name, const c
 
 static void add_tag(struct arena *a, struct mt_experiment *e, size_t *cap, const char *key, const char *value)
 {
-	if (e->n_tags == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		struct mt_tag *nt = arena_alloc(a, ncap * sizeof *nt);
-		if (e->n_tags)
-			memcpy(nt, e->tags, e->n_tags * sizeof *nt);
-		e->tags = nt;
-		*cap = ncap;
-	}
+	e->tags = arena_grow(a, e->tags, e->n_tags, cap, sizeof *e->tags);
 	e->tags[e->n_tags].key = key;
 	e->tags[e->n_tags].value = value;
 	e->n_tags++;

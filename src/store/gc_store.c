@@ -27,14 +27,7 @@ struct gc_job {
 
 static void add(struct gc_job *j, int64_t exp, const char *run, const char *uri)
 {
-	if (j->n == j->cap) {
-		size_t ncap = j->cap ? j->cap * 2 : 16;
-		struct gc_victim *nv = arena_alloc(j->a, ncap * sizeof *nv);
-		if (j->n)
-			memcpy(nv, j->v, j->n * sizeof *nv);
-		j->v = nv;
-		j->cap = ncap;
-	}
+	j->v = arena_grow(j->a, j->v, j->n, &j->cap, sizeof *j->v);
 	j->v[j->n++] = (struct gc_victim){exp, run, uri};
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mltrackd/store_import.h"
+#include "store_internal.h"
 
 struct step {
 	const char *what;       /* summary label */
@@ -167,27 +168,35 @@ static const struct step STEPS[] = {
 static const char SQL_HAS_TABLE[] = "SELECT 1 FROM src.sqlite_master WHERE type = 'table' AND name = ?1";
 static const char SQL_HAS_COLUMN[] = "SELECT 1 FROM pragma_table_info(?1, 'src') WHERE name = ?2";
 
-static int exists(sqlite3 *db, const char *sql, const char *a, const char *b)
+/* Runs a one-off query on the import's connection with text parameters a and b (NULL: left unbound): whether
+ * it yields a row, and that row's first column in *v when v is not NULL. A failing query yields no row. */
+static bool first_row(sqlite3 *db, const char *sql, const char *a, const char *b, long long *v)
 {
 	sqlite3_stmt *st = NULL;
-	int found = 0;
+	bool row = false;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+		if (a)
+			sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
 		if (b)
 			sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-		found = sqlite3_step(st) == SQLITE_ROW;
+		row = sqlite3_step(st) == SQLITE_ROW;
+		if (row && v)
+			*v = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_finalize(st);
-	return found;
+	return row;
 }
 
+static bool exists(sqlite3 *db, const char *sql, const char *a, const char *b)
+{
+	return first_row(db, sql, a, b, NULL);
+}
+
+/* A source table's row count; -1 when it cannot be counted. */
 static long long count(sqlite3 *db, const char *sql)
 {
-	sqlite3_stmt *st = NULL;
 	long long n = -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	(void)first_row(db, sql, NULL, NULL, &n);
 	return n;
 }
 
@@ -209,6 +218,7 @@ enum mt_error store_import_mlflow(const char *db_path, const char *mlflow_db, co
 	}
 	sqlite3 *db = NULL;
 	enum mt_error rc = MT_OK;
+	bool in_tx = false; /* a failure after BEGIN rolls back at `out` */
 	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
 		rc = mt_fail(err, MT_INTERNAL_ERROR, "cannot open %s: %s", db_path, db ? sqlite3_errmsg(db) : "no memory");
 		goto out;
@@ -240,6 +250,7 @@ enum mt_error store_import_mlflow(const char *db_path, const char *mlflow_db, co
 		rc = mt_fail(err, MT_INTERNAL_ERROR, "cannot start the import: %s", sqlite3_errmsg(db));
 		goto out;
 	}
+	in_tx = true;
 	char why[256];
 	for (size_t i = 0; i < sizeof STEPS / sizeof STEPS[0]; i++) {
 		const struct step *s = &STEPS[i];
@@ -271,15 +282,14 @@ enum mt_error store_import_mlflow(const char *db_path, const char *mlflow_db, co
 		if (qr == SQLITE_OK) {
 			int np = sqlite3_bind_parameter_count(q);
 			if (np >= 1)
-				sqlite3_bind_text(q, 1, file_prefix, -1, SQLITE_STATIC); /* NULL binds NULL */
+				db_bind_text(q, 1, file_prefix);
 			if (np >= 2)
-				sqlite3_bind_text(q, 2, path_prefix, -1, SQLITE_STATIC);
+				db_bind_text(q, 2, path_prefix);
 			qr = sqlite3_step(q);
 		}
 		sqlite3_finalize(q);
 		if (qr != SQLITE_DONE) {
 			rc = mt_fail(err, MT_INTERNAL_ERROR, "importing %s failed: %s", s->what, sqlite3_errmsg(db));
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			goto out;
 		}
 		out.imported = sqlite3_changes64(db);
@@ -287,9 +297,12 @@ enum mt_error store_import_mlflow(const char *db_path, const char *mlflow_db, co
 	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = mt_fail(err, MT_INTERNAL_ERROR, "committing the import failed: %s", sqlite3_errmsg(db));
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
 	}
+	in_tx = false;
 out:
+	if (in_tx)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(db);
 	return rc;
 }

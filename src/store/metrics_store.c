@@ -84,14 +84,7 @@ enum mt_error store_metric_history(struct store *s, struct arena *a, const char 
 			*more = true;
 			break;
 		}
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct mt_metric *nv = arena_alloc(a, ncap * sizeof *nv);
-			if (cnt)
-				memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap = ncap;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		/* model_id and the dataset stay in the store (logged models read them); MLflow's SQL store
 		 * never answers them in a run's history, so neither do we */
 		read_point(st, k, &v[cnt++]);

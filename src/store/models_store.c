@@ -109,14 +109,7 @@ enum mt_error models_load(struct store_conn *c, struct arena *a, int64_t pk, str
 	db_bind_text(st, 1, m->model_id);
 	size_t cap = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (m->n_metrics == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct mt_metric *nv = arena_alloc(a, ncap * sizeof *nv);
-			if (m->n_metrics)
-				memcpy(nv, m->metrics, m->n_metrics * sizeof *nv);
-			m->metrics = nv;
-			cap = ncap;
-		}
+		m->metrics = arena_grow(a, m->metrics, m->n_metrics, &cap, sizeof *m->metrics);
 		struct mt_metric *x = &m->metrics[m->n_metrics++];
 		memset(x, 0, sizeof *x);
 		x->key = db_col_text(a, st, 0);

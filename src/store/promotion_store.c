@@ -12,9 +12,6 @@
 
 /* ---- statements ---- */
 
-static const char SQL_VERSION_OF[] =
-	"SELECT v.mv_pk, v.current_stage FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk"
-	" WHERE m.name = ?1 AND v.version = ?2 AND v.current_stage != 'Deleted_Internal'";
 #define ACT_COLS                                                                                                 \
 	"a.activity_id, a.activity_type, a.from_stage, a.to_stage, a.comment, a.system_comment, a.user_id,"         \
 	" a.creation_time, a.last_updated_time"
@@ -44,32 +41,8 @@ static const char SQL_COMMENT_DELETE[] = "DELETE FROM model_version_activities W
 static const char SQL_IN_STAGE[] =
 	"SELECT o.mv_pk FROM model_versions v JOIN model_versions o ON o.model_pk = v.model_pk"
 	" WHERE v.mv_pk = ?1 AND o.current_stage = ?2 AND o.mv_pk != ?1 ORDER BY o.version";
-static const char SQL_EVENT_INSERT[] =
-	"INSERT INTO events (entity, action, payload, created_at, actor) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 /* ---- helpers ---- */
-
-static enum mt_error version_of(struct store_conn *c, struct arena *a, const char *name, int64_t version,
-                                int64_t *pk, const char **stage, struct mt_err *err)
-{
-	sqlite3_stmt *st = db_stmt(c, SQL_VERSION_OF, err);
-	if (!st)
-		return err->code;
-	db_bind_text(st, 1, name);
-	sqlite3_bind_int64(st, 2, version);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*pk = sqlite3_column_int64(st, 0);
-		*stage = db_col_text(a, st, 1);
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return MT_OK;
-	if (rc != SQLITE_DONE)
-		return db_fail(c, err, rc);
-	return mt_fail(err, MT_RESOURCE_DOES_NOT_EXIST, "Model Version (name=%.500s, version=%lld) not found", name,
-	               (long long)version);
-}
 
 /* Reads the ACT_COLS of the current row. */
 static void read_act(struct arena *a, sqlite3_stmt *st, struct mt_activity *o)
@@ -93,14 +66,8 @@ static enum mt_error read_acts(struct store_conn *c, struct arena *a, sqlite3_st
 	*out = NULL;
 	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct mt_activity *nv = arena_calloc(a, ncap * sizeof *nv);
-			if (*n)
-				memcpy(nv, *out, *n * sizeof *nv);
-			*out = nv;
-			cap = ncap;
-		}
+		*out = arena_grow(a, *out, *n, &cap, sizeof **out);
+		memset(&(*out)[*n], 0, sizeof **out);
 		read_act(a, st, &(*out)[(*n)++]);
 	}
 	sqlite3_reset(st);
@@ -143,12 +110,7 @@ static enum mt_error add_activity(struct store_conn *c, struct arena *a, int64_t
 
 /* ---- events (docs/events.md: transition_request.*, comment.*) ---- */
 
-struct ev {
-	struct buf b;
-	struct jw w;
-};
-
-static void ev_open(struct ev *e, const char *name, int64_t version)
+static void ev_open(struct registry_ev *e, const char *name, int64_t version)
 {
 	char v[32];
 	buf_init(&e->b, 1024u * 1024);
@@ -159,32 +121,10 @@ static void ev_open(struct ev *e, const char *name, int64_t version)
 	jw_kv_str(&e->w, "version", v);
 }
 
-static void ev_str_or_null(struct ev *e, const char *k, const char *v)
+static void ev_str_or_null(struct registry_ev *e, const char *k, const char *v)
 {
 	jw_key(&e->w, k);
 	v ? jw_str(&e->w, v) : jw_null(&e->w);
-}
-
-static enum mt_error ev_emit(struct store_conn *c, const char *actor, const char *entity, const char *action,
-                             struct ev *e, struct mt_err *err)
-{
-	jw_obj_close(&e->w);
-	enum mt_error rc = MT_OK;
-	sqlite3_stmt *st = e->b.overflow ? NULL : db_stmt(c, SQL_EVENT_INSERT, err);
-	if (e->b.overflow)
-		rc = mt_fail(err, MT_INVALID_PARAMETER_VALUE, "The event payload is too large");
-	else if (!st)
-		rc = err->code;
-	if (rc == MT_OK) {
-		db_bind_text(st, 1, entity);
-		db_bind_text(st, 2, action);
-		sqlite3_bind_text(st, 3, e->b.data ? e->b.data : "{}", -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 4, mt_now_ms());
-		db_bind_text(st, 5, actor);
-		rc = db_exec_stmt(c, st, err);
-	}
-	buf_free(&e->b);
-	return rc;
 }
 
 /* transition_request.<action>: {name, version, from_stage, to_stage, comment, creator, request_id[, actor,
@@ -194,7 +134,7 @@ static enum mt_error tr_event(struct store_conn *c, const struct registry_ctx *x
                               const char *creator, const char *request_id, bool resolved, const char *actor_comment,
                               struct mt_err *err)
 {
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e, name, version);
 	ev_str_or_null(&e, "from_stage", from);
 	jw_kv_str(&e.w, "to_stage", to);
@@ -205,7 +145,7 @@ static enum mt_error tr_event(struct store_conn *c, const struct registry_ctx *x
 		ev_str_or_null(&e, "actor", x->actor);
 		ev_str_or_null(&e, "actor_comment", actor_comment);
 	}
-	return ev_emit(c, x->actor, "transition_request", action, &e, err);
+	return registry_ev_emit(c, x->actor, "transition_request", action, &e, err);
 }
 
 /* comment.<action>: {name, version, comment_id, comment, user_id} (user_id: the comment's author) */
@@ -213,12 +153,12 @@ static enum mt_error comment_event(struct store_conn *c, const struct registry_c
                                    const char *name, int64_t version, const struct mt_activity *cm,
                                    struct mt_err *err)
 {
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e, name, version);
 	jw_kv_str(&e.w, "comment_id", cm->id);
 	ev_str_or_null(&e, "comment", cm->comment);
 	ev_str_or_null(&e, "user_id", cm->user_id);
-	return ev_emit(c, x->actor, "comment", action, &e, err);
+	return registry_ev_emit(c, x->actor, "comment", action, &e, err);
 }
 
 /* ---- transitions, recorded ---- */
@@ -231,7 +171,7 @@ static enum mt_error transition_recorded(struct store_conn *c, const struct regi
 {
 	int64_t mv = 0;
 	const char *from = NULL;
-	if (version_of(c, x->a, name, version, &mv, &from, err) != MT_OK)
+	if (registry_mv_find(c, x->a, name, version, &mv, &from, err) != MT_OK)
 		return err->code;
 	int64_t *others = NULL;
 	size_t n = 0, cap = 0;
@@ -243,14 +183,7 @@ static enum mt_error transition_recorded(struct store_conn *c, const struct regi
 		db_bind_text(st, 2, stage);
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (n == cap) {
-				size_t ncap = cap ? cap * 2 : 4;
-				int64_t *nv = arena_alloc(x->a, ncap * sizeof *nv);
-				if (n)
-					memcpy(nv, others, n * sizeof *nv);
-				others = nv;
-				cap = ncap;
-			}
+			others = arena_grow(x->a, others, n, &cap, sizeof *others);
 			others[n++] = sqlite3_column_int64(st, 0);
 		}
 		sqlite3_reset(st);
@@ -311,7 +244,7 @@ static enum mt_error tr_create_job(struct store_conn *c, void *arg, struct mt_er
 	struct tr_job *j = arg;
 	int64_t mv = 0;
 	const char *from = NULL;
-	if (version_of(c, j->x->a, j->name, j->version, &mv, &from, err) != MT_OK)
+	if (registry_mv_find(c, j->x->a, j->name, j->version, &mv, &from, err) != MT_OK)
 		return err->code;
 	sqlite3_stmt *st = db_stmt(c, SQL_TR_EXISTS, err);
 	if (!st)
@@ -358,7 +291,7 @@ enum mt_error store_tr_list(const struct registry_ctx *x, const char *name, int6
 	struct store_conn *c = store_reader(x->s);
 	int64_t mv = 0;
 	const char *stage = NULL;
-	if (version_of(c, x->a, name, version, &mv, &stage, err) != MT_OK)
+	if (registry_mv_find(c, x->a, name, version, &mv, &stage, err) != MT_OK)
 		return err->code;
 	sqlite3_stmt *st = db_stmt(c, SQL_TR_LIST, err);
 	if (!st)
@@ -386,14 +319,7 @@ static enum mt_error open_requests(struct store_conn *c, struct arena *a, int64_
 	*out = NULL;
 	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 4;
-			struct open_req *nv = arena_alloc(a, ncap * sizeof *nv);
-			if (*n)
-				memcpy(nv, *out, *n * sizeof *nv);
-			*out = nv;
-			cap = ncap;
-		}
+		*out = arena_grow(a, *out, *n, &cap, sizeof **out);
 		(*out)[*n].id = db_col_text(a, st, 0);
 		(*out)[*n].comment = db_col_text(a, st, 1);
 		(*out)[*n].creator = db_col_text(a, st, 2);
@@ -410,7 +336,7 @@ static enum mt_error tr_resolve_job(struct store_conn *c, void *arg, struct mt_e
 	struct arena *a = j->x->a;
 	int64_t mv = 0;
 	const char *from = NULL;
-	if (version_of(c, a, in->name, in->version, &mv, &from, err) != MT_OK)
+	if (registry_mv_find(c, a, in->name, in->version, &mv, &from, err) != MT_OK)
 		return err->code;
 	struct open_req *reqs = NULL;
 	size_t n = 0;
@@ -460,7 +386,7 @@ static enum mt_error comment_create_job(struct store_conn *c, void *arg, struct 
 	struct tr_job *j = arg;
 	int64_t mv = 0;
 	const char *stage = NULL;
-	if (version_of(c, j->x->a, j->name, j->version, &mv, &stage, err) != MT_OK ||
+	if (registry_mv_find(c, j->x->a, j->name, j->version, &mv, &stage, err) != MT_OK ||
 	    add_activity(c, j->x->a, mv, "NEW_COMMENT", NULL, NULL, j->comment, NULL, j->x->actor, j->out, err) != MT_OK)
 		return err->code;
 	return comment_event(c, j->x, "created", j->name, j->version, j->out, err);
@@ -562,7 +488,7 @@ enum mt_error store_activities_list(const struct registry_ctx *x, const char *na
 	struct store_conn *c = store_reader(x->s);
 	int64_t mv = 0;
 	const char *stage = NULL;
-	if (version_of(c, x->a, name, version, &mv, &stage, err) != MT_OK)
+	if (registry_mv_find(c, x->a, name, version, &mv, &stage, err) != MT_OK)
 		return err->code;
 	sqlite3_stmt *st = db_stmt(c, SQL_ACT_LIST, err);
 	if (!st)

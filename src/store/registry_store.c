@@ -54,7 +54,7 @@ static const char SQL_GRANTS_DROP[] = "DELETE FROM grants WHERE resource_type = 
 static const char SQL_MV_GET[] = "SELECT " MV_COLS " FROM model_versions v JOIN registered_models m"
                                  " ON m.model_pk = v.model_pk WHERE v.mv_pk = ?1";
 static const char SQL_MV_PK[] =
-	"SELECT v.mv_pk FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk"
+	"SELECT v.mv_pk, v.current_stage FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk"
 	" WHERE m.name = ?1 AND v.version = ?2 AND v.current_stage != 'Deleted_Internal'";
 static const char SQL_MV_TAGS[] = "SELECT key, value FROM model_version_tags WHERE mv_pk = ?1 ORDER BY tag_pk";
 static const char SQL_MV_ALIASES[] =
@@ -70,7 +70,6 @@ static const char SQL_MV_TAG_UPSERT[] =
 static const char SQL_MV_TAG_DELETE[] = "DELETE FROM model_version_tags WHERE mv_pk = ?1 AND key = ?2";
 static const char SQL_MV_DESCRIBE[] = "UPDATE model_versions SET description = ?2, last_updated_time = ?3 WHERE mv_pk = ?1";
 static const char SQL_MV_STAGE[] = "UPDATE model_versions SET current_stage = ?2, last_updated_time = ?3 WHERE mv_pk = ?1";
-static const char SQL_MV_STAGE_OF[] = "SELECT current_stage FROM model_versions WHERE mv_pk = ?1";
 static const char SQL_MV_IN_STAGE[] =
 	"SELECT version FROM model_versions WHERE model_pk = ?1 AND current_stage = ?2 AND mv_pk != ?3 ORDER BY version";
 static const char SQL_MV_ARCHIVE[] =
@@ -145,17 +144,29 @@ static enum mt_error model_pk(struct store_conn *c, const char *name, int64_t *p
 	return found ? MT_OK : rm_not_found(err, name);
 }
 
-static enum mt_error mv_pk(struct store_conn *c, const char *name, int64_t version, int64_t *pk, struct mt_err *err)
+enum mt_error registry_mv_find(struct store_conn *c, struct arena *a, const char *name, int64_t version,
+                               int64_t *pk, const char **stage, struct mt_err *err)
 {
 	sqlite3_stmt *st = db_stmt(c, SQL_MV_PK, err);
 	if (!st)
 		return err->code;
 	db_bind_text(st, 1, name);
 	sqlite3_bind_int64(st, 2, version);
-	bool found;
-	if (step_int(c, st, &found, pk, err) != MT_OK)
-		return err->code;
-	return found ? MT_OK : mv_not_found(err, name, version);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*pk = sqlite3_column_int64(st, 0);
+		if (stage)
+			*stage = db_col_text(a, st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MT_OK;
+	return rc == SQLITE_DONE ? mv_not_found(err, name, version) : db_fail(c, err, rc);
+}
+
+static enum mt_error mv_pk(struct store_conn *c, const char *name, int64_t version, int64_t *pk, struct mt_err *err)
+{
+	return registry_mv_find(c, NULL, name, version, pk, NULL, err);
 }
 
 static enum mt_error is_prompt(struct store_conn *c, int64_t pk, bool *out, struct mt_err *err)
@@ -186,14 +197,7 @@ static enum mt_error read_pairs(struct store_conn *c, struct arena *a, sqlite3_s
 	*out = NULL;
 	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct mt_tag *nt = arena_alloc(a, ncap * sizeof *nt);
-			if (*n)
-				memcpy(nt, *out, *n * sizeof *nt);
-			*out = nt;
-			cap = ncap;
-		}
+		*out = arena_grow(a, *out, *n, &cap, sizeof **out);
 		(*out)[*n].key = db_col_text(a, st, 0);
 		(*out)[*n].value = db_col_text(a, st, 1);
 		(*n)++;
@@ -249,14 +253,7 @@ static enum mt_error load_mv(struct store_conn *c, struct arena *a, int64_t pk, 
 	sqlite3_bind_int64(st, 2, v->version);
 	size_t cap = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (v->n_aliases == cap) {
-			size_t ncap = cap ? cap * 2 : 4;
-			const char **na = arena_alloc(a, ncap * sizeof *na);
-			if (v->n_aliases)
-				memcpy(na, v->aliases, v->n_aliases * sizeof *na);
-			v->aliases = na;
-			cap = ncap;
-		}
+		v->aliases = arena_grow(a, v->aliases, v->n_aliases, &cap, sizeof *v->aliases);
 		v->aliases[v->n_aliases++] = db_col_text(a, st, 0);
 	}
 	sqlite3_reset(st);
@@ -272,12 +269,7 @@ static enum mt_error collect(struct store_conn *c, struct arena *a, sqlite3_stmt
 	int rc;
 	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			int64_t *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, *n * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, *n, &cap, sizeof *v);
 		v[(*n)++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_reset(st);
@@ -338,20 +330,14 @@ static enum mt_error load_rm(struct store_conn *c, struct arena *a, int64_t pk, 
 
 /* ---- events ---- */
 
-/* An event payload under construction: a JSON object written into its own buffer. */
-struct ev {
-	struct buf b;
-	struct jw w;
-};
-
-static void ev_open(struct ev *e)
+static void ev_open(struct registry_ev *e)
 {
 	buf_init(&e->b, 64u * 1024 * 1024);
 	jw_init(&e->w, &e->b);
 	jw_obj_open(&e->w);
 }
 
-static void ev_version(struct ev *e, int64_t version)
+static void ev_version(struct registry_ev *e, int64_t version)
 {
 	char v[32];
 	snprintf(v, sizeof v, "%lld", (long long)version);
@@ -359,7 +345,7 @@ static void ev_version(struct ev *e, int64_t version)
 }
 
 /* Writes "tags": {k: v} leaving out the keys in skip (NULL-terminated). */
-static void ev_tags(struct ev *e, const struct mt_tag *tags, size_t n, const char *const *skip)
+static void ev_tags(struct registry_ev *e, const struct mt_tag *tags, size_t n, const char *const *skip)
 {
 	jw_key(&e->w, "tags");
 	jw_obj_open(&e->w);
@@ -376,9 +362,8 @@ static void ev_tags(struct ev *e, const struct mt_tag *tags, size_t n, const cha
 	jw_obj_close(&e->w);
 }
 
-/* Closes the payload and appends the event row (same transaction as the change). Frees the buffer. */
-static enum mt_error ev_emit(struct store_conn *c, const char *actor, const char *entity, const char *action,
-                             struct ev *e, struct mt_err *err)
+enum mt_error registry_ev_emit(struct store_conn *c, const char *actor, const char *entity, const char *action,
+                               struct registry_ev *e, struct mt_err *err)
 {
 	jw_obj_close(&e->w);
 	enum mt_error rc = MT_OK;
@@ -458,12 +443,12 @@ static enum mt_error rm_create_job(struct store_conn *c, void *arg, struct mt_er
 	/* MLflow decides prompt-or-model from the request's tags */
 	bool prompt = tags_say_prompt(j->tags, j->n_tags);
 	static const char *const prompt_skip[] = {MT_PROMPT_TAG_KEY, PROMPT_TYPE_TAG_KEY, NULL};
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	ev_tags(&e, j->tags, j->n_tags, prompt ? prompt_skip : NULL);
 	jw_kv_str(&e.w, "description", j->description ? j->description : "");
-	if (ev_emit(c, j->x->actor, prompt ? "prompt" : "registered_model", "created", &e, err) != MT_OK)
+	if (registry_ev_emit(c, j->x->actor, prompt ? "prompt" : "registered_model", "created", &e, err) != MT_OK)
 		return err->code;
 	return load_rm(c, j->x->a, pk, j->out, err);
 }
@@ -520,11 +505,11 @@ static enum mt_error rm_rename_job(struct store_conn *c, void *arg, struct mt_er
 	db_bind_text(st, 2, j->new_name);
 	if (db_exec_stmt(c, st, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->new_name);
 	jw_kv_str(&e.w, "old_name", j->name);
-	if (ev_emit(c, j->x->actor, "registered_model", "renamed", &e, err) != MT_OK)
+	if (registry_ev_emit(c, j->x->actor, "registered_model", "renamed", &e, err) != MT_OK)
 		return err->code;
 	return load_rm(c, j->x->a, pk, j->out, err);
 }
@@ -550,11 +535,11 @@ static enum mt_error rm_update_job(struct store_conn *c, void *arg, struct mt_er
 	sqlite3_bind_int64(st, 3, mt_now_ms());
 	if (db_exec_stmt(c, st, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	jw_kv_str(&e.w, "description", j->description ? j->description : "");
-	if (ev_emit(c, j->x->actor, "registered_model", "updated", &e, err) != MT_OK)
+	if (registry_ev_emit(c, j->x->actor, "registered_model", "updated", &e, err) != MT_OK)
 		return err->code;
 	return load_rm(c, j->x->a, pk, j->out, err);
 }
@@ -584,10 +569,10 @@ static enum mt_error rm_delete_job(struct store_conn *c, void *arg, struct mt_er
 	db_bind_text(st, 1, j->name);
 	if (db_exec_stmt(c, st, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
-	return ev_emit(c, j->x->actor, "registered_model", "deleted", &e, err);
+	return registry_ev_emit(c, j->x->actor, "registered_model", "deleted", &e, err);
 }
 
 enum mt_error store_rm_delete(const struct registry_ctx *x, const char *name, struct mt_err *err)
@@ -618,13 +603,14 @@ static enum mt_error rm_tag_job(struct store_conn *c, void *arg, struct mt_err *
 	bool prompt;
 	if (is_prompt(c, pk, &prompt, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	jw_kv_str(&e.w, "key", j->key);
 	if (!del)
 		jw_kv_str(&e.w, "value", j->value);
-	return ev_emit(c, j->x->actor, prompt ? "prompt_tag" : "registered_model_tag", del ? "deleted" : "set", &e, err);
+	return registry_ev_emit(c, j->x->actor, prompt ? "prompt_tag" : "registered_model_tag", del ? "deleted" : "set", &e,
+	                        err);
 }
 
 enum mt_error store_rm_set_tag(const struct registry_ctx *x, const char *name, const char *key, const char *value,
@@ -694,14 +680,14 @@ static enum mt_error alias_job(struct store_conn *c, void *arg, struct mt_err *e
 	bool prompt;
 	if (is_prompt(c, model, &prompt, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j.name);
 	jw_kv_str(&e.w, "alias", j.alias);
 	if (set)
 		ev_version(&e, j.version);
-	return ev_emit(c, j.x->actor, prompt ? "prompt_alias" : "model_version_alias", set ? "created" : "deleted", &e,
-	               err);
+	return registry_ev_emit(c, j.x->actor, prompt ? "prompt_alias" : "model_version_alias",
+	                        set ? "created" : "deleted", &e, err);
 }
 
 enum mt_error store_alias_set(const struct registry_ctx *x, const char *name, const char *alias, int64_t version,
@@ -867,7 +853,7 @@ static enum mt_error mv_create_job(struct store_conn *c, void *arg, struct mt_er
 	bool prompt = tags_say_prompt(in->tags, in->n_tags);
 	if (in->model_id && in->model_id[0] && !prompt && tag_logged_model(c, in->model_id, in->name, version, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", in->name);
 	ev_version(&e, version);
@@ -888,7 +874,7 @@ static enum mt_error mv_create_job(struct store_conn *c, void *arg, struct mt_er
 	}
 	jw_key(&e.w, "description");
 	(in->description && in->description[0]) ? jw_str(&e.w, in->description) : jw_null(&e.w);
-	if (ev_emit(c, j->x->actor, prompt ? "prompt_version" : "model_version", "created", &e, err) != MT_OK)
+	if (registry_ev_emit(c, j->x->actor, prompt ? "prompt_version" : "model_version", "created", &e, err) != MT_OK)
 		return err->code;
 	return load_mv(c, j->x->a, pk, true, j->out, err);
 }
@@ -924,13 +910,13 @@ static enum mt_error mv_update_job(struct store_conn *c, void *arg, struct mt_er
 	sqlite3_bind_int64(st, 3, mt_now_ms());
 	if (db_exec_stmt(c, st, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	ev_version(&e, j->version);
 	jw_key(&e.w, "description");
 	j->description ? jw_str(&e.w, j->description) : jw_null(&e.w);
-	if (ev_emit(c, j->x->actor, "model_version", "updated", &e, err) != MT_OK)
+	if (registry_ev_emit(c, j->x->actor, "model_version", "updated", &e, err) != MT_OK)
 		return err->code;
 	return load_mv(c, j->x->a, pk, true, j->out, err);
 }
@@ -946,19 +932,14 @@ static enum mt_error mv_transition_job(struct store_conn *c, void *arg, struct m
 {
 	struct mv_job *j = arg;
 	int64_t pk, model;
-	if (mv_pk(c, j->name, j->version, &pk, err) != MT_OK || model_pk(c, j->name, &model, err) != MT_OK)
+	const char *from;
+	if (registry_mv_find(c, j->x->a, j->name, j->version, &pk, &from, err) != MT_OK ||
+	    model_pk(c, j->name, &model, err) != MT_OK)
 		return err->code;
-	sqlite3_stmt *st = db_stmt(c, SQL_MV_STAGE_OF, err);
-	if (!st)
-		return err->code;
-	sqlite3_bind_int64(st, 1, pk);
-	int rc = sqlite3_step(st);
-	char *from = rc == SQLITE_ROW ? db_col_text(j->x->a, st, 0) : NULL;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return db_fail(c, err, rc);
+	sqlite3_stmt *st;
+	int rc;
 	int64_t now = mt_now_ms();
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	ev_version(&e, j->version);
@@ -1013,7 +994,7 @@ static enum mt_error mv_transition_job(struct store_conn *c, void *arg, struct m
 		buf_free(&e.b);
 		return err->code;
 	}
-	if (ev_emit(c, j->x->actor, "model_version", "stage_transitioned", &e, err) != MT_OK)
+	if (registry_ev_emit(c, j->x->actor, "model_version", "stage_transitioned", &e, err) != MT_OK)
 		return err->code;
 	return load_mv(c, j->x->a, pk, true, j->out, err);
 }
@@ -1039,11 +1020,11 @@ static enum mt_error mv_delete_job(struct store_conn *c, void *arg, struct mt_er
 	if (db_exec_stmt(c, st, err) != MT_OK || exec_pk_time(c, SQL_MV_SOFT_DELETE, pk, now, err) != MT_OK ||
 	    exec_pk_time(c, SQL_RM_TOUCH, model, now, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	ev_version(&e, j->version);
-	return ev_emit(c, j->x->actor, "model_version", "deleted", &e, err);
+	return registry_ev_emit(c, j->x->actor, "model_version", "deleted", &e, err);
 }
 
 enum mt_error store_mv_delete(const struct registry_ctx *x, const char *name, int64_t version, struct mt_err *err)
@@ -1072,15 +1053,15 @@ static enum mt_error mv_tag_job(struct store_conn *c, void *arg, struct mt_err *
 	bool prompt;
 	if (is_prompt(c, model, &prompt, err) != MT_OK)
 		return err->code;
-	struct ev e;
+	struct registry_ev e;
 	ev_open(&e);
 	jw_kv_str(&e.w, "name", j->name);
 	ev_version(&e, j->version);
 	jw_kv_str(&e.w, "key", j->key);
 	if (!j->del)
 		jw_kv_str(&e.w, "value", j->value);
-	return ev_emit(c, j->x->actor, prompt ? "prompt_version_tag" : "model_version_tag", j->del ? "deleted" : "set", &e,
-	               err);
+	return registry_ev_emit(c, j->x->actor, prompt ? "prompt_version_tag" : "model_version_tag",
+	                        j->del ? "deleted" : "set", &e, err);
 }
 
 enum mt_error store_mv_set_tag(const struct registry_ctx *x, const char *name, int64_t version, const char *key,
@@ -1123,12 +1104,7 @@ static void q_lit(struct sqlq *q, const char *s) { buf_puts(&q->sql, s); }
 
 static void q_bind(struct sqlq *q, bool is_int, const char *text, int64_t i)
 {
-	if (q->n == q->cap) {
-		void *nb = arena_alloc(q->a, 2 * q->cap * sizeof *q->binds);
-		memcpy(nb, q->binds, q->cap * sizeof *q->binds);
-		q->binds = nb;
-		q->cap *= 2;
-	}
+	q->binds = arena_grow(q->a, q->binds, q->n, &q->cap, sizeof *q->binds);
 	q->binds[q->n].is_int = is_int;
 	q->binds[q->n].text = text;
 	q->binds[q->n].i = i;
@@ -1362,12 +1338,7 @@ enum mt_error store_events_list(const struct registry_ctx *x, int64_t after_id, 
 	*n = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			struct mt_event *ne = arena_alloc(x->a, 2 * cap * sizeof *ne);
-			memcpy(ne, *out, *n * sizeof *ne);
-			*out = ne;
-			cap *= 2;
-		}
+		*out = arena_grow(x->a, *out, *n, &cap, sizeof **out);
 		struct mt_event *e = &(*out)[(*n)++];
 		e->id = sqlite3_column_int64(st, 0);
 		e->entity = db_col_text(x->a, st, 1);

@@ -128,19 +128,6 @@ static struct load_slot *slot_of(struct loader *l, int64_t pk)
 	return bsearch(&key, l->slots, l->n, sizeof *l->slots, slot_cmp);
 }
 
-/* Makes room for one more element in an arena-backed array of n elements with capacity *cap. */
-static void *grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return v;
-	size_t ncap = *cap ? *cap * 2 : 4;
-	void *nv = arena_alloc(a, ncap * size);
-	if (n)
-		memcpy(nv, v, n * size);
-	*cap = ncap;
-	return nv;
-}
-
 /* Prepares one batch query bound to the run keys; NULL on failure. */
 static sqlite3_stmt *batch_stmt(struct loader *l, const char *sql, struct mt_err *err)
 {
@@ -184,7 +171,7 @@ static enum mt_error load_metrics(struct loader *l, struct mt_err *err)
 		if (!s)
 			continue;
 		struct mt_run *r = s->run;
-		r->metrics = grow(l->a, r->metrics, r->n_metrics, &s->cap_m, sizeof *r->metrics);
+		r->metrics = arena_grow(l->a, r->metrics, r->n_metrics, &s->cap_m, sizeof *r->metrics);
 		struct mt_metric *m = &r->metrics[r->n_metrics++];
 		memset(m, 0, sizeof *m);
 		m->key = db_col_text(l->a, st, 1);
@@ -207,7 +194,7 @@ static enum mt_error load_kv(struct loader *l, const char *sql, bool params, str
 			continue;
 		struct mt_tag **v = params ? &s->run->params : &s->run->tags;
 		size_t *n = params ? &s->run->n_params : &s->run->n_tags;
-		*v = grow(l->a, *v, *n, params ? &s->cap_p : &s->cap_t, sizeof **v);
+		*v = arena_grow(l->a, *v, *n, params ? &s->cap_p : &s->cap_t, sizeof **v);
 		(*v)[*n].key = db_col_text(l->a, st, 1);
 		(*v)[*n].value = db_col_text(l->a, st, 2);
 		(*n)++;
@@ -228,8 +215,9 @@ static enum mt_error load_io(struct loader *l, struct mt_err *err)
 			continue;
 		struct mt_run *r = s->run;
 		size_t cap = s->cap_d;
-		r->dataset_inputs = grow(l->a, r->dataset_inputs, r->n_dataset_inputs, &s->cap_d, sizeof *r->dataset_inputs);
-		s->dataset_pks = grow(l->a, s->dataset_pks, r->n_dataset_inputs, &cap, sizeof *s->dataset_pks);
+		r->dataset_inputs =
+			arena_grow(l->a, r->dataset_inputs, r->n_dataset_inputs, &s->cap_d, sizeof *r->dataset_inputs);
+		s->dataset_pks = arena_grow(l->a, s->dataset_pks, r->n_dataset_inputs, &cap, sizeof *s->dataset_pks);
 		struct mt_dataset_input *d = &r->dataset_inputs[r->n_dataset_inputs];
 		memset(d, 0, sizeof *d);
 		s->dataset_pks[r->n_dataset_inputs++] = sqlite3_column_int64(st, 1);
@@ -263,7 +251,7 @@ static enum mt_error load_io(struct loader *l, struct mt_err *err)
 		}
 		if (!cur)
 			continue;
-		cur->tags = grow(l->a, cur->tags, cur->n_tags, &tcap, sizeof *cur->tags);
+		cur->tags = arena_grow(l->a, cur->tags, cur->n_tags, &tcap, sizeof *cur->tags);
 		cur->tags[cur->n_tags].key = db_col_text(l->a, st, 2);
 		cur->tags[cur->n_tags].value = db_col_text(l->a, st, 3);
 		cur->n_tags++;
@@ -280,7 +268,7 @@ static enum mt_error load_io(struct loader *l, struct mt_err *err)
 		bool out = strcmp((const char *)sqlite3_column_text(st, 1), "output") == 0;
 		struct mt_model_io **v = out ? &s->run->model_outputs : &s->run->model_inputs;
 		size_t *n = out ? &s->run->n_model_outputs : &s->run->n_model_inputs;
-		*v = grow(l->a, *v, *n, out ? &s->cap_mo : &s->cap_mi, sizeof **v);
+		*v = arena_grow(l->a, *v, *n, out ? &s->cap_mo : &s->cap_mi, sizeof **v);
 		(*v)[*n].model_id = db_col_text(l->a, st, 2);
 		(*v)[*n].step = sqlite3_column_int64(st, 3);
 		(*n)++;

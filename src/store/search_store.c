@@ -37,12 +37,7 @@ static void sql_init(struct sqlb *q, struct arena *a)
 
 static void push(struct sqlb *q, struct bind b)
 {
-	if (q->n == q->cap) {
-		struct bind *nb = arena_alloc(q->a, 2 * q->cap * sizeof *nb);
-		memcpy(nb, q->binds, q->cap * sizeof *nb);
-		q->binds = nb;
-		q->cap *= 2;
-	}
+	q->binds = arena_grow(q->a, q->binds, q->n, &q->cap, sizeof *q->binds);
 	q->binds[q->n++] = b;
 	buf_putc(&q->sql, '?');
 }
@@ -242,12 +237,7 @@ static enum mt_error collect_pks(struct store_conn *c, struct arena *a, struct s
 			*more = true;
 			break;
 		}
-		if (cnt == cap) {
-			int64_t *nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, v, cnt * sizeof *v);
-			v = nv;
-			cap *= 2;
-		}
+		v = arena_grow(a, v, cnt, &cap, sizeof *v);
 		v[cnt++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_finalize(st);

@@ -106,12 +106,7 @@ static enum mt_error load_events(struct store_conn *c, struct arena *a, struct m
 	w->n_events = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (w->n_events == cap) {
-			const char **nv = arena_alloc(a, 2 * cap * sizeof *nv);
-			memcpy(nv, w->events, cap * sizeof *nv);
-			w->events = nv;
-			cap *= 2;
-		}
+		w->events = arena_grow(a, w->events, w->n_events, &cap, sizeof *w->events);
 		w->events[w->n_events++] = db_col_text(a, st, 0);
 	}
 	sqlite3_reset(st);
@@ -358,20 +353,13 @@ static enum mt_error fanout_job_fn(struct store_conn *c, void *arg, struct mt_er
 	/* the active webhooks, with their events and the first event each may see */
 	if (!(st = db_stmt(c, SQL_WH_ACTIVE, err)))
 		return err->code;
-	size_t cap = 16, nw = 0;
+	size_t cap = 16, scap = 16, nw = 0; /* one capacity each: arena_grow keeps them equal */
 	struct mt_webhook *whs = arena_alloc(a, cap * sizeof *whs);
-	int64_t *starts = arena_alloc(a, cap * sizeof *starts);
+	int64_t *starts = arena_alloc(a, scap * sizeof *starts);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (nw == cap) {
-			struct mt_webhook *nwh = arena_alloc(a, 2 * cap * sizeof *nwh);
-			int64_t *ns = arena_alloc(a, 2 * cap * sizeof *ns);
-			memcpy(nwh, whs, cap * sizeof *nwh);
-			memcpy(ns, starts, cap * sizeof *ns);
-			whs = nwh;
-			starts = ns;
-			cap *= 2;
-		}
+		whs = arena_grow(a, whs, nw, &cap, sizeof *whs);
+		starts = arena_grow(a, starts, nw, &scap, sizeof *starts);
 		int i = read_webhook(a, st, 0, &whs[nw]);
 		starts[nw++] = sqlite3_column_int64(st, i);
 	}
@@ -390,12 +378,7 @@ static enum mt_error fanout_job_fn(struct store_conn *c, void *arg, struct mt_er
 	size_t ecap = 64, ne = 0;
 	struct mt_event *evs = arena_alloc(a, ecap * sizeof *evs);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (ne == ecap) {
-			struct mt_event *nev = arena_alloc(a, 2 * ecap * sizeof *nev);
-			memcpy(nev, evs, ecap * sizeof *nev);
-			evs = nev;
-			ecap *= 2;
-		}
+		evs = arena_grow(a, evs, ne, &ecap, sizeof *evs);
 		struct mt_event *e = &evs[ne++];
 		e->id = sqlite3_column_int64(st, 0);
 		e->entity = db_col_text(a, st, 1);
@@ -503,12 +486,7 @@ static enum mt_error read_deliveries(struct store_conn *c, struct arena *a, sqli
 	*n = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			struct mt_delivery *nd = arena_alloc(a, 2 * cap * sizeof *nd);
-			memcpy(nd, *out, cap * sizeof *nd);
-			*out = nd;
-			cap *= 2;
-		}
+		*out = arena_grow(a, *out, *n, &cap, sizeof **out);
 		struct mt_delivery *d = &(*out)[(*n)++];
 		memset(d, 0, sizeof *d);
 		int i = read_delivery(a, st, d);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* arena.c: per-request bump allocator; blocks are chained and freed together with cleanup hooks.
  * Must not be shared between threads: one request, one thread at a time. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,27 @@ void *arena_calloc(struct arena *a, size_t n)
 	void *p = arena_alloc(a, n);
 	memset(p, 0, n);
 	return p;
+}
+
+void *arena_grow(struct arena *a, void *old, size_t n, size_t *cap, size_t elem)
+{
+	if (n < *cap)
+		return old;
+	/* Half the address space bounds every size here, so neither the doubling nor n + 1 nor arena_alloc's
+	 * rounding can wrap; an array that large is a bug or a request that escaped its cap: fail as on OOM. */
+	const size_t limit = (SIZE_MAX / 2) / (elem ? elem : 1);
+	size_t ncap = *cap ? *cap * 2 : ARENA_GROW_FIRST;
+	if (n >= limit || *cap > limit / 2 + 1 || ncap > limit) {
+		fprintf(stderr, "mltrackd: arena array of %zu elements of %zu bytes overflows\n", n + 1, elem);
+		abort();
+	}
+	if (ncap <= n)
+		ncap = n + 1;
+	void *nv = arena_alloc(a, ncap * elem);
+	if (n)
+		memcpy(nv, old, n * elem);
+	*cap = ncap;
+	return nv;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)

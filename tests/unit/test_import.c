@@ -74,21 +74,38 @@ static void expect(const char *db_path, const char *sql, const char *want)
 	free(got);
 }
 
-START_TEST(old_schema_mapped_and_idempotent)
+/* In a new temporary folder dir (a mkdtemp template): theirs, an MLflow file made by mlflow_sql, and ours, a
+ * fresh migrated database. */
+static void make_dbs(char *dir, char ours[256], char theirs[256], const char *mlflow_sql)
 {
-	char dir[] = "/tmp/mt_import_XXXXXX", ours[256], theirs[256];
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(ours, sizeof ours, "%s/ours.db", dir);
-	snprintf(theirs, sizeof theirs, "%s/mlflow.db", dir);
+	snprintf(ours, 256, "%s/ours.db", dir);
+	snprintf(theirs, 256, "%s/mlflow.db", dir);
 	sqlite3 *db = NULL;
 	ck_assert_int_eq(sqlite3_open(theirs, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, MLFLOW_OLD, NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, mlflow_sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	struct mt_err err;
 	mt_err_init(&err);
 	struct store *s = NULL;
 	ck_assert_int_eq(store_open(ours, &s, &err), MT_OK);
 	store_close(s);
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(old_schema_mapped_and_idempotent)
+{
+	char dir[] = "/tmp/mt_import_XXXXXX", ours[256], theirs[256];
+	make_dbs(dir, ours, theirs, MLFLOW_OLD);
+	struct mt_err err;
+	mt_err_init(&err);
+	struct store *s = NULL;
 
 	struct seen seen = {0};
 	ck_assert_msg(store_import_mlflow(ours, theirs, "/data/mlruns", on_step, &seen, &err) == MT_OK, "%s", err.msg);
@@ -120,35 +137,47 @@ START_TEST(old_schema_mapped_and_idempotent)
 	memset(&seen, 0, sizeof seen);
 	ck_assert_msg(store_import_mlflow(ours2, theirs, NULL, on_step, &seen, &err) == MT_OK, "%s", err.msg);
 	expect(ours2, "SELECT artifact_uri FROM runs WHERE run_uuid = 'r1'", "file:///data/mlruns/5/r1/artifacts");
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	remove_dir(dir);
 }
 END_TEST
 
 START_TEST(not_an_mlflow_database)
 {
 	char dir[] = "/tmp/mt_import_XXXXXX", ours[256], theirs[256];
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(ours, sizeof ours, "%s/ours.db", dir);
-	snprintf(theirs, sizeof theirs, "%s/other.db", dir);
-	sqlite3 *db = NULL;
-	ck_assert_int_eq(sqlite3_open(theirs, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE t (x);", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	make_dbs(dir, ours, theirs, "CREATE TABLE t (x);");
 	struct mt_err err;
 	mt_err_init(&err);
-	struct store *s = NULL;
-	ck_assert_int_eq(store_open(ours, &s, &err), MT_OK);
-	store_close(s);
 	struct seen seen = {0};
 	ck_assert_int_eq(store_import_mlflow(ours, theirs, NULL, on_step, &seen, &err), MT_INVALID_PARAMETER_VALUE);
 	ck_assert_ptr_nonnull(strstr(err.msg, "not an MLflow tracking database"));
 	/* the other file was opened read-only: nothing was added to it */
 	expect(theirs, "SELECT count(*) FROM sqlite_master", "1");
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	remove_dir(dir);
+}
+END_TEST
+
+/* A step that fails part-way (here: a params table without its value column) rolls back the steps before it:
+ * the import is all or nothing. */
+START_TEST(failed_step_rolls_back)
+{
+	static const char mlflow[] =
+		"CREATE TABLE experiments (experiment_id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+		" artifact_location TEXT, lifecycle_stage TEXT, creation_time BIGINT, last_update_time BIGINT);"
+		"CREATE TABLE runs (run_uuid TEXT PRIMARY KEY, name TEXT, user_id TEXT, status TEXT, start_time BIGINT,"
+		" end_time BIGINT, lifecycle_stage TEXT, artifact_uri TEXT, experiment_id INTEGER);"
+		"CREATE TABLE params (key TEXT, run_uuid TEXT);"
+		"INSERT INTO experiments VALUES (5, 'old', 's3://b/5', 'active', 10, 11);"
+		"INSERT INTO runs VALUES ('r1', 'first', 'u', 'FINISHED', 1, 2, 'active', 's3://b/5/r1', 5);";
+	char dir[] = "/tmp/mt_import_XXXXXX", ours[256], theirs[256];
+	make_dbs(dir, ours, theirs, mlflow);
+	struct mt_err err;
+	mt_err_init(&err);
+	struct seen seen = {0};
+	ck_assert_int_eq(store_import_mlflow(ours, theirs, NULL, on_step, &seen, &err), MT_INTERNAL_ERROR);
+	ck_assert_msg(strstr(err.msg, "importing params failed") != NULL, "%s", err.msg);
+	expect(ours, "SELECT count(*) FROM experiments WHERE name = 'old'", "0");
+	expect(ours, "SELECT count(*) FROM runs", "0");
+	remove_dir(dir);
 }
 END_TEST
 
@@ -159,6 +188,7 @@ Suite *import_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, old_schema_mapped_and_idempotent);
 	tcase_add_test(tc, not_an_mlflow_database);
+	tcase_add_test(tc, failed_step_rolls_back);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_util.c: arena, buffer, JSON writer and readers, MLflow validation rules, error mapping. */
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,53 @@ START_TEST(arena_allocates_and_cleans_up)
 	arena_on_free(a, count_cleanup, &one);
 	arena_free(a);
 	ck_assert_int_eq(cleanups, 2);
+}
+END_TEST
+
+START_TEST(arena_grow_keeps_elements_and_doubles)
+{
+	struct arena *a = arena_new();
+	size_t cap = 0, n = 0;
+	int64_t *v = NULL;
+	for (int64_t i = 0; i < 1000; i++) {
+		int64_t *before = v;
+		size_t had = cap;
+		v = arena_grow(a, v, n, &cap, sizeof *v);
+		ck_assert_uint_gt(cap, n);
+		if (n < had) /* room left: the same array, the same capacity */
+			ck_assert(v == before && cap == had);
+		else
+			ck_assert_uint_eq(cap, had ? 2 * had : ARENA_GROW_FIRST);
+		v[n++] = i * 7;
+	}
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(v[i], (int64_t)i * 7);
+	ck_assert_uint_eq(cap, 1024);
+	/* a preallocated array keeps its first elements when it grows */
+	size_t pcap = 2;
+	char *p = arena_alloc(a, pcap);
+	p[0] = 'x';
+	p[1] = 'y';
+	p = arena_grow(a, p, 2, &pcap, 1);
+	ck_assert_uint_eq(pcap, 4);
+	ck_assert(p[0] == 'x' && p[1] == 'y');
+	/* a capacity below n (never set by arena_grow itself) still yields room for n + 1 */
+	size_t small = 1;
+	char *q = arena_grow(a, p, 3, &small, 1);
+	ck_assert_uint_ge(small, 4);
+	ck_assert(q[0] == 'x' && q[1] == 'y');
+	arena_free(a);
+}
+END_TEST
+
+/* An element count whose size does not fit in size_t aborts (as on OOM) instead of allocating a wrapped size. */
+START_TEST(arena_grow_aborts_on_overflow)
+{
+	struct arena *a = arena_new();
+	size_t cap = SIZE_MAX / 16;
+	char *v = arena_alloc(a, 16);
+	(void)arena_grow(a, v, cap, &cap, 16);
+	arena_free(a);
 }
 END_TEST
 
@@ -235,6 +283,8 @@ Suite *util_suite(void)
 	Suite *s = suite_create("util");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, arena_allocates_and_cleans_up);
+	tcase_add_test(tc, arena_grow_keeps_elements_and_doubles);
+	tcase_add_test_raise_signal(tc, arena_grow_aborts_on_overflow, SIGABRT);
 	tcase_add_test(tc, buf_respects_its_cap);
 	tcase_add_test(tc, json_writer_shapes);
 	tcase_add_test(tc, double_format_round_trips);
