@@ -62,6 +62,8 @@ void arena_free(struct arena *a)
 
 void *arena_alloc(struct arena *a, size_t n)
 {
+	if (n > SIZE_MAX - BLOCK_SIZE) /* the rounding and the block header below must not wrap */
+		abort();
 	n = (n + 15) & ~(size_t)15;
 	if (n == 0)
 		n = 16;
