@@ -236,11 +236,25 @@ struct store {
 	struct store_conn *readers;
 	void (*events_hook)(void *); /* under mu: called after a commit that added outbox events */
 	void *events_hook_ctx;
+	/* background checkpoints (see writer_main): their own connection and thread, woken under mu */
+	sqlite3 *ckpt_db;
+	pthread_t ckpt_thread;
+	pthread_cond_t cv_ckpt;
+	bool ckpt_wanted, ckpt_started;
+	int ckpt_signalled_at; /* WAL frames when the thread was last woken */
 };
 
-/* The writer's WAL hook (it replaces SQLite's autocheckpoint): notes the WAL's size after each commit; the writer
- * thread checkpoints once the waiting clients have their answers (writer_main), not inside the commit. */
-#define CHECKPOINT_FRAMES 1000 /* SQLite's autocheckpoint threshold */
+/* Checkpoints, without stalling commits. SQLite's autocheckpoint runs inside the commit that crosses 1,000 WAL
+ * frames: every client of that group commit then waits for the copy and two fsyncs (several ms here). Instead the
+ * writer's WAL hook notes the WAL's size, and after each commit (once its clients have their answers):
+ *  - every CHECKPOINT_FRAMES new frames wake a checkpoint thread that copies them into the database file with its
+ *    own connection (a passive checkpoint: concurrent with the writer, never blocking it);
+ *  - past RESTART_FRAMES the writer itself runs a passive checkpoint between transactions. The thread has already
+ *    copied most frames, so this one is short, and being complete while no transaction is open it lets the next
+ *    transaction restart the WAL from its beginning (a checkpoint from another connection under sustained writes
+ *    never completes: the WAL would grow without bound). journal_size_limit then truncates the file. */
+#define CHECKPOINT_FRAMES 1000
+#define RESTART_FRAMES 4000
 static int on_wal(void *ctx, sqlite3 *db, const char *name, int frames)
 {
 	(void)db;
@@ -320,18 +334,69 @@ static void *writer_main(void *arg)
 			j = n;
 		}
 		pthread_cond_broadcast(&s->cv_done);
-		if (s->writer->wal_frames >= CHECKPOINT_FRAMES) {
-			/* What autocheckpoint would have done at the end of the commit, after the answers: a passive
-			 * checkpoint by the writer between transactions, so the next transaction restarts the WAL from
-			 * its beginning once no reader needs it (journal_size_limit then truncates it). */
-			s->writer->wal_frames = 0;
+		int frames = s->writer->wal_frames;
+		if (frames < s->ckpt_signalled_at)
+			s->ckpt_signalled_at = 0; /* the WAL restarted */
+		/* past RESTART_FRAMES the thread is left idle, so the writer's own checkpoint gets the lock */
+		if (s->ckpt_started && frames < RESTART_FRAMES && frames >= s->ckpt_signalled_at + CHECKPOINT_FRAMES) {
+			s->ckpt_signalled_at = frames;
+			s->ckpt_wanted = true;
+			pthread_cond_signal(&s->cv_ckpt);
+		}
+		if (frames >= (s->ckpt_started ? RESTART_FRAMES : CHECKPOINT_FRAMES)) {
 			pthread_mutex_unlock(&s->mu);
-			sqlite3_wal_checkpoint_v2(s->writer->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			/* SQLITE_BUSY while the thread is checkpointing: try again after the next commit */
+			if (sqlite3_wal_checkpoint_v2(s->writer->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK)
+				s->writer->wal_frames = 0;
 			pthread_mutex_lock(&s->mu);
 		}
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
+}
+
+static void *ckpt_main(void *arg)
+{
+	struct store *s = arg;
+	pthread_setname_np(pthread_self(), "mt-checkpoint");
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->ckpt_wanted && !s->stopping)
+			pthread_cond_wait(&s->cv_ckpt, &s->mu);
+		if (s->stopping)
+			break;
+		s->ckpt_wanted = false;
+		pthread_mutex_unlock(&s->mu);
+		sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* The checkpoint thread and its connection; without them the writer checkpoints alone (as SQLite would). */
+static void ckpt_start(struct store *s)
+{
+	pthread_cond_init(&s->cv_ckpt, NULL);
+	if (sqlite3_open_v2(s->path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		mt_log(MT_LOG_WARN, "no checkpoint connection (%s): the writer checkpoints alone", sqlite3_errmsg(s->ckpt_db));
+		sqlite3_close(s->ckpt_db);
+		s->ckpt_db = NULL;
+		return;
+	}
+	sqlite3_wal_autocheckpoint(s->ckpt_db, 0); /* it never commits; it only runs checkpoints */
+	/* a connection sees the WAL only once it has read the database (else a checkpoint is a no-op) */
+	if (sqlite3_exec(s->ckpt_db, "PRAGMA schema_version", NULL, NULL, NULL) != SQLITE_OK) {
+		mt_log(MT_LOG_WARN, "no checkpoint connection (%s): the writer checkpoints alone", sqlite3_errmsg(s->ckpt_db));
+		sqlite3_close(s->ckpt_db);
+		s->ckpt_db = NULL;
+		return;
+	}
+	s->ckpt_started = pthread_create(&s->ckpt_thread, NULL, ckpt_main, s) == 0;
+	if (!s->ckpt_started) {
+		sqlite3_close(s->ckpt_db);
+		s->ckpt_db = NULL;
+	}
 }
 
 enum mt_error store_write(struct store *s, store_write_fn fn, void *arg, struct mt_err *err)
@@ -416,7 +481,15 @@ enum mt_error store_open(const char *path, struct store **out, struct mt_err *er
 	pthread_cond_init(&s->cv_job, NULL);
 	pthread_cond_init(&s->cv_done, NULL);
 	pthread_key_create(&s->reader_key, NULL);
+	ckpt_start(s);
 	if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = true;
+		pthread_cond_signal(&s->cv_ckpt);
+		pthread_mutex_unlock(&s->mu);
+		if (s->ckpt_started)
+			pthread_join(s->ckpt_thread, NULL);
+		sqlite3_close(s->ckpt_db);
 		db_conn_close(w);
 		free(s->path);
 		free(s);
@@ -433,8 +506,13 @@ void store_close(struct store *s)
 	pthread_mutex_lock(&s->mu);
 	s->stopping = true;
 	pthread_cond_signal(&s->cv_job);
+	pthread_cond_signal(&s->cv_ckpt);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->thread, NULL);
+	if (s->ckpt_started)
+		pthread_join(s->ckpt_thread, NULL);
+	sqlite3_close(s->ckpt_db);
+	pthread_cond_destroy(&s->cv_ckpt);
 	struct store_conn *c = s->readers;
 	while (c) {
 		struct store_conn *n = c->next_reader;
