@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """What authentication costs on the write path (issue 8: log-batch with auth on within 10% of auth off).
 
-Starts mltrackd twice on fresh directories, once without authentication and once with `--app-name basic-auth`,
-and drives the same wrk load (bench/lua/log_batch.lua, BENCH_METRICS metrics per batch, 16 clients) on 64 runs
-of an experiment owned by a non-admin user who authenticates with HTTP Basic (the credential cache makes every
-request after the first a hash lookup, not a PBKDF2 run) and, in a third configuration, with a Bearer token when
-the server offers tokens. After one discarded warm-up cell per configuration, repetitions are interleaved with the
-order rotated (A B C, B C A, ...) and the medians compared.
+Three configurations: mltrackd without authentication, and with `--app-name basic-auth` where a non-admin user
+who owns the experiment authenticates with HTTP Basic (the credential cache makes every request after the first a
+hash lookup, not a PBKDF2 run) or with a Bearer token. Every cell starts a fresh server on a fresh directory, creates
+64 runs, runs a discarded warm-up half-cell, then measures the same wrk load (bench/lua/log_batch.lua,
+BENCH_METRICS metrics per batch, 16 clients); configurations are interleaved in rotated order (A B C, B C A, ...)
+and the medians compared.
 Writes bench/results/auth-<date>.md. Not run by CI.
 
     .venv/bin/python bench/auth_overhead.py [--metrics 100] [--duration 5] [--reps 3] [--binary build/mltrackd]
@@ -145,28 +145,33 @@ def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
     work = tempfile.mkdtemp(prefix="mt-auth-bench-")
-    off, on = Server(a.binary, False), Server(a.binary, True)
+    # Every cell on a fresh server and database: servers kept across cells grow their databases at different
+    # speeds (the auth-on one took the basic and the bearer cells), which slows inserts and biased the comparison.
+    names = ["auth off", "auth on (basic)", "auth on (bearer)"]
+    results = {name: [] for name in names}
+    seed = 1
     try:
-        runs_off, runs_on = os.path.join(work, "runs-off.txt"), os.path.join(work, "runs-on.txt")
-        prepare(off, runs_off)
-        auths = prepare(on, runs_on)
-        configs = [("auth off", off, runs_off, None)] + [(f"auth on ({k})", on, runs_on, v) for k, v in auths.items()]
-        results = {name: [] for name, *_ in configs}
-        seed = 1
-        for name, srv, runs, auth in configs:  # warm-up, discarded: first cells pay for page cache and growth
-            seed += 1000003
-            measure(srv, runs, auth, a.metrics, max(1, a.duration // 2), seed)
         for rep in range(a.reps):
-            order = configs[rep % len(configs):] + configs[:rep % len(configs)]  # rotated: A B C, B C A, ...
-            for name, srv, runs, auth in order:
-                seed += 1000003
-                r = measure(srv, runs, auth, a.metrics, a.duration, seed)
+            order = names[rep % len(names):] + names[:rep % len(names)]  # rotated: A B C, B C A, ...
+            for name in order:
+                srv = Server(a.binary, name != "auth off")
+                try:
+                    runs = os.path.join(work, "runs.txt")
+                    auths = prepare(srv, runs)
+                    kind = {"auth off": "none", "auth on (basic)": "basic", "auth on (bearer)": "bearer"}[name]
+                    if kind not in auths:
+                        results.pop(name, None)
+                        continue
+                    seed += 1000003
+                    measure(srv, runs, auths[kind], a.metrics, max(1, a.duration // 2), seed)  # warm-up, discarded
+                    seed += 1000003
+                    r = measure(srv, runs, auths[kind], a.metrics, a.duration, seed)
+                finally:
+                    srv.stop()
                 results[name].append(r)
                 print(f"rep {rep + 1} {name:18s} {r['rps']:9.1f} req/s  p99 {r['p99_ms']:7.2f} ms  "
                       f"cpu {r['cpu_ms_per_req'] or 0:.3f} ms/req  errors {r['errors']}", flush=True)
     finally:
-        off.stop()
-        on.stop()
         shutil.rmtree(work, ignore_errors=True)
     base = statistics.median(r["rps"] for r in results["auth off"])
     base_cpu = statistics.median(r["cpu_ms_per_req"] for r in results["auth off"])
@@ -174,7 +179,7 @@ def main():
     lines = [f"# Authentication overhead on log-batch ({a.metrics} metrics, 16 clients), {date}", "",
              f"Machine: {os.cpu_count()} cores, {platform.machine()}, load average at the end "
              f"{os.getloadavg()[0]:.2f}. Produced by `bench/auth_overhead.py --metrics {a.metrics} --duration "
-             f"{a.duration} --reps {a.reps}`; one warm-up cell each, then repetitions interleaved in rotated order; medians.", "",
+             f"{a.duration} --reps {a.reps}`; every cell on a fresh server and database after a discarded warm-up half-cell, configurations in rotated order; medians.", "",
              "| configuration | req/s (median) | vs auth off | server CPU ms/req | vs auth off | p99 ms | errors |",
              "|---|---|---|---|---|---|---|"]
     for name in results:
