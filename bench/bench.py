@@ -757,7 +757,7 @@ def main():
     ap.add_argument("--wrk-threads", type=int, default=1)
     ap.add_argument("--settle-limit", type=float, default=20.0,
                     help="seconds to wait for a server to go idle after a cell before restarting it")
-    ap.add_argument("--paced-rate", type=int, default=500,
+    ap.add_argument("--paced-rate", type=int, default=400,
                     help="offered req/s of the paced log-batch-100 cell at 64 clients (0: no paced cell)")
     ap.add_argument("--no-e2e", action="store_true")
     ap.add_argument("--mltrackd", default=os.path.join(REPO, "build", "mltrackd"))
