@@ -262,9 +262,18 @@ enum mt_error store_search_runs(struct store *s, struct arena *a, const struct s
 	}
 	lit(&q, ")");
 	lifecycle(&q, "r.lifecycle_stage", qq->view);
-	for (size_t i = 0; qq->filter && i < qq->filter->n; i++) {
-		lit(&q, " AND ");
-		run_condition(&q, &qq->filter->conds[i]);
+	/* SQLite tests the conditions in the order written, so the cheap ones go first (AND commutes): attributes
+	 * are in the row, a param or tag is one probe of a WITHOUT ROWID key, a metric two (index, then row), a
+	 * dataset a join. Params before metrics took ~22% off a metric + param filter over 10,000 runs. */
+	static const int cost[] = {[SEARCH_ENT_ATTRIBUTE] = 0, [SEARCH_ENT_PARAM] = 1, [SEARCH_ENT_TAG] = 1,
+	                           [SEARCH_ENT_METRIC] = 2, [SEARCH_ENT_DATASET] = 3};
+	for (int pass = 0; pass <= 3; pass++) {
+		for (size_t i = 0; qq->filter && i < qq->filter->n; i++) {
+			if (cost[qq->filter->conds[i].ent] != pass)
+				continue;
+			lit(&q, " AND ");
+			run_condition(&q, &qq->filter->conds[i]);
+		}
 	}
 	lit(&q, " ORDER BY ");
 	bool start_seen = false;
@@ -311,7 +320,12 @@ enum mt_error store_search_experiments(struct store *s, struct arena *a, const s
 	struct sqlb q;
 	sql_init(&q, a);
 	lit(&q, "SELECT e.experiment_id FROM experiments e WHERE 1");
-	lifecycle(&q, "e.lifecycle_stage", qq->view);
+	/* Ordered by name or id, the name index (which also serves a LIKE prefix as a range) or the rowid gives the
+	 * order and LIMIT stops early; without statistics the planner prefers the stage index (equality) and sorts
+	 * every active experiment instead: ~10 ms vs 0.05 ms over 60,000. The unary + keeps it off that index. */
+	bool by_name_or_id = qq->n_order > 0 && (!strcmp(qq->order[0].key, "name") ||
+	                                         !strcmp(qq->order[0].key, "experiment_id"));
+	lifecycle(&q, by_name_or_id ? "+e.lifecycle_stage" : "e.lifecycle_stage", qq->view);
 	if (qq->acl_mode != ACL_ALL) {
 		lit(&q, qq->acl_mode == ACL_ONLY ? " AND e.experiment_id IN (" : " AND e.experiment_id NOT IN (");
 		for (size_t i = 0; i < qq->n_acl; i++) {

@@ -169,6 +169,17 @@ def test_search_experiments(client, unique):
     assert [e.experiment_id for e in client.search_experiments(view_type=ViewType.DELETED_ONLY,
                                                                filter_string=f"name LIKE '{unique}-%'")] == [ids[0]]
     assert len(client.search_experiments(view_type=ViewType.ALL, filter_string=f"name LIKE '{unique}-%'")) == 5
+    # ordered by name or id (mltrackd walks the name index or the rowid there), the view still filters
+    flt = f"name LIKE '{unique}-%'"
+    assert [e.name for e in client.search_experiments(filter_string=flt, order_by=["name DESC"])] == \
+        [f"{unique}-{i}" for i in (4, 3, 2, 1)]
+    assert [e.experiment_id for e in client.search_experiments(view_type=ViewType.DELETED_ONLY, filter_string=flt,
+                                                               order_by=["name ASC"])] == [ids[0]]
+    assert [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL, filter_string=flt,
+                                                               order_by=["experiment_id DESC"])] == \
+        sorted(ids, key=int, reverse=True)
+    assert [e.experiment_id for e in client.search_experiments(filter_string=flt, order_by=["experiment_id ASC"],
+                                                               max_results=3)] == sorted(ids[1:], key=int)[:3]
 
 
 def test_search_experiments_errors(rest):
