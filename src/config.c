@@ -28,7 +28,7 @@ static void usage(FILE *f)
 	        "                               env MLFLOW_ARTIFACTS_DESTINATION)\n"
 	        "  --serve-artifacts / --no-serve-artifacts   proxy artifact uploads and downloads (default on)\n"
 	        "  --artifacts-only             serve only the artifact API\n"
-	        "  --workers N                  HTTP worker threads (default: number of CPUs, at least 2; env MLFLOW_WORKERS)\n"
+	        "  --workers N                  HTTP worker threads (default: twice the CPUs, 4 to 64; env MLFLOW_WORKERS)\n"
 	        "  --max-body-bytes N           JSON request body limit (default 67108864)\n"
 	        "  --allow-insecure-remote      allow listening on a non-loopback address without authentication\n"
 	        "  --quiet                      no access log\n"
@@ -349,8 +349,11 @@ int mt_config_load(struct mt_config *cfg, int argc, char **argv)
 		cfg->metrics_port = (int)mp;
 	}
 	if (cfg->workers <= 0) {
+		/* Twice the cores: each worker accepts its own connections and blocks while a request runs, so with
+		 * one worker per core a burst of connections can all land on one of them and leave a core idle
+		 * (search-runs at 16 clients on 2 cores: 88-220 req/s with 2 workers, 230-250 with 4). */
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg->workers = ncpu < 2 ? 2 : (int)ncpu;
+		cfg->workers = ncpu < 2 ? 4 : ncpu > 32 ? 64 : 2 * (int)ncpu;
 	}
 	if (cfg->max_body < 1024)
 		cfg->max_body = 1024;

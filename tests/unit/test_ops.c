@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_ops.c: operations in process: structured log lines (JSON and logfmt escaping, invalid UTF-8, caps)
- * and the /metrics exposition (counters by route template and prefix, the outbox and delivery hooks). */
+ * and the /metrics exposition (counters by route template and prefix, the outbox and delivery hooks); the default
+ * worker count. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "mltrackd/config.h"
 #include "mltrackd/log.h"
 #include "mltrackd/metrics.h"
 #include "suites.h"
@@ -123,6 +126,25 @@ START_TEST(metrics_count_routes_by_prefix_and_expose_hooks)
 }
 END_TEST
 
+/* Twice the cores, 4 to 64: one worker per core let a burst of connections land on one worker and idle a core. */
+START_TEST(default_workers_twice_the_cores)
+{
+	unsetenv("MLFLOW_WORKERS");
+	struct mt_config cfg;
+	char *argv[] = {"mltrackd", "--quiet", NULL};
+	ck_assert_int_eq(mt_config_load(&cfg, 2, argv), 0);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = ncpu < 2 ? 4 : ncpu > 32 ? 64 : 2 * (int)ncpu;
+	ck_assert_int_eq(cfg.workers, want);
+	ck_assert_int_ge(cfg.workers, 4);
+	mt_config_free(&cfg);
+	char *argv2[] = {"mltrackd", "--quiet", "--workers", "3", NULL};
+	ck_assert_int_eq(mt_config_load(&cfg, 4, argv2), 0);
+	ck_assert_int_eq(cfg.workers, 3);
+	mt_config_free(&cfg);
+}
+END_TEST
+
 Suite *ops_suite(void)
 {
 	Suite *s = suite_create("ops");
@@ -131,6 +153,7 @@ Suite *ops_suite(void)
 	tcase_add_test(t, logfmt_quotes_only_when_needed);
 	tcase_add_test(t, long_values_are_capped);
 	tcase_add_test(t, format_names);
+	tcase_add_test(t, default_workers_twice_the_cores);
 	suite_add_tcase(s, t);
 	t = tcase_create("metrics");
 	tcase_add_checked_fixture(t, setup, teardown);
