@@ -897,6 +897,10 @@ def main():
                         s.start(d)
                     seed += 1_000_000_000
                     dur = sc["big_duration"] if op.big else (sc["slow_duration"] if op.slow else sc["duration"])
+                    if op.big and conc > 8:
+                        # c clients each moving a 256 MiB file share one disk: one round takes c times one transfer
+                        # (16 x 256 MiB ~ 24 s at ~180 MB/s), so a fixed cell would end before the first reply
+                        dur *= conc / 8
                     cell = run_wrk(s, op, ids, conc, dur, seed, a.wrk_threads)
                     cell.update({"server": s.name, "op": op.key, "conc": conc, "rep": rep})
                     cell["settle_s"] = round(s.settle(a.settle_limit), 2)
