@@ -26,8 +26,8 @@
 struct copy_stats {
 	int64_t files, bytes, skipped, existing;
 	bool keep_existing; /* import: a file already there with the same size is left alone (and counted) */
-	dev_t skip_dev[4];
-	ino_t skip_ino[4]; /* the live database files, when they sit inside the artifact root */
+	dev_t skip_dev[5];
+	ino_t skip_ino[5]; /* the live database files, when they sit inside the artifact root */
 	int n_skip;
 };
 
@@ -175,8 +175,8 @@ static int copy_dir(const char *from, const char *to, struct copy_stats *cs)
 
 static void skip_live_db(struct copy_stats *cs, const char *db_path)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-	for (int i = 0; i < 4; i++) {
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal", ".lock"};
+	for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
 		char p[4096];
 		struct stat st;
 		snprintf(p, sizeof p, "%s%s", db_path, suffix[i]);
@@ -258,6 +258,13 @@ int mt_restore_main(const struct mt_config *cfg, const char *src, bool force)
 	/* every check first: nothing changes unless all pass */
 	if (store_check_file(db, &err) != MT_OK) {
 		fprintf(stderr, "mltrackd restore: %s (%s)\n", err.msg, db);
+		return 1;
+	}
+	/* never under a running server: it would keep its open database and lose the restored one */
+	mt_mkdirs(cfg->db_path, true);
+	char why[4400];
+	if (mt_lock_database(cfg->db_path, why, sizeof why) < 0) {
+		fprintf(stderr, "mltrackd restore: %s\n", why);
 		return 1;
 	}
 	struct stat st;

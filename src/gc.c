@@ -46,6 +46,12 @@ int mt_gc_main(const struct mt_config *cfg)
 		fprintf(stderr, "mltrackd gc: invalid --older-than '%s' (e.g. 30d, 12h, 0)\n", cfg->gc_older_than);
 		return 2;
 	}
+	/* hard deletes under a running server would leave its writer's caches naming rows that are gone */
+	char why[4400];
+	if (mt_lock_database(cfg->db_path, why, sizeof why) < 0) {
+		fprintf(stderr, "mltrackd gc: %s\n", why);
+		return 1;
+	}
 	struct mt_err err;
 	mt_err_init(&err);
 	struct store *s;

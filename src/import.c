@@ -58,6 +58,11 @@ int mt_import_main(const struct mt_config *cfg, const char *from_uri, const char
 	}
 	/* like the server at start: the database's directory is created when missing */
 	mt_mkdirs(cfg->db_path, true);
+	char why[4400];
+	if (mt_lock_database(cfg->db_path, why, sizeof why) < 0) { /* a running server would cache stale ids */
+		fprintf(stderr, "mltrackd import: %s\n", why);
+		return 1;
+	}
 	struct mt_err err;
 	mt_err_init(&err);
 	struct store *s;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mltrackd/backup.h"
 #include "mltrackd/auth.h"
@@ -100,6 +101,13 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	char why[4400];
+	int lock_fd = mt_lock_database(cfg.db_path, why, sizeof why); /* held until exit */
+	if (lock_fd < 0) {
+		fprintf(stderr, "mltrackd: %s\n", why);
+		mt_config_free(&cfg);
+		return 1;
+	}
 	struct mt_err err;
 	mt_err_init(&err);
 	struct mt_server srv;
@@ -126,6 +134,7 @@ int main(int argc, char **argv)
 	http_server_stop(http);
 	mt_server_close(&srv);
 	mt_config_free(&cfg);
+	close(lock_fd);
 	mt_log(MT_LOG_INFO, "stopped cleanly");
 	return 0;
 }

@@ -22,6 +22,10 @@ int64_t mt_mono_us(void);
 void mt_random_hex(char *out, size_t n);
 /* mkdir -p: the directory path, or with is_file the parent directories of the file path; 0 or -1 (errno). */
 int mt_mkdirs(const char *path, bool is_file);
+/* One process per database: an exclusive advisory lock (flock) on "<db_path>.lock", kept until the process exits
+ * (the kernel drops it on any exit, kill -9 included). Returns the descriptor to keep open, or -1 with a reason in
+ * msg: another process holds it (its pid, as written in the file) or the file cannot be opened. */
+int mt_lock_database(const char *db_path, char *msg, size_t cap);
 /* A uniformly random integer in [0, bound). */
 uint32_t mt_random_below(uint32_t bound);
 

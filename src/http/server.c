@@ -2,6 +2,7 @@
 /* server.c: libmicrohttpd glue: per-request context and arena, body intake with a hard cap, the call into
  * mt_dispatch, response creation, the access log, and graceful shutdown. The only file that knows MHD. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "mltrackd/config.h"
@@ -411,6 +413,21 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	mt_log(MT_LOG_WARN, "http: %s", msg);
 }
 
+/* SO_REUSEPORT, which spreads connections over the workers' sockets, would also let a second mltrackd (same user)
+ * join the port and silently take half of the connections. A socket bound without it conflicts with any listener
+ * on the port, so one such probe before the workers bind refuses a taken port as a plain server would. */
+static bool port_in_use(const struct addrinfo *ai)
+{
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	int one = 1; /* connections of a previous run in TIME_WAIT are no conflict */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	bool taken = bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno == EADDRINUSE;
+	close(fd);
+	return taken;
+}
+
 enum mt_error http_server_start(struct mt_server *srv, struct mt_http **out, struct mt_err *err)
 {
 	const struct mt_config *cfg = srv->cfg;
@@ -421,6 +438,10 @@ enum mt_error http_server_start(struct mt_server *srv, struct mt_http **out, str
 	int gai = getaddrinfo(cfg->host, port, &hints, &ai);
 	if (gai != 0)
 		return mt_fail(err, MT_INVALID_PARAMETER_VALUE, "cannot resolve host '%s': %s", cfg->host, gai_strerror(gai));
+	if (cfg->port != 0 && port_in_use(ai)) {
+		freeaddrinfo(ai);
+		return mt_fail(err, MT_INTERNAL_ERROR, "cannot listen on %s:%d: address already in use", cfg->host, cfg->port);
+	}
 	metrics_init();
 	struct mt_http *h = xcalloc(1, sizeof *h);
 	h->srv = srv;

@@ -2,6 +2,7 @@
 /* util.c: abort-on-OOM allocation, clocks, randomness, strict number parsing and the log sink.
  * Knows nothing of HTTP, SQL or MLflow. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -9,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mltrackd/log.h"
 #include "mltrackd/util.h"
@@ -85,6 +88,39 @@ void mt_random_hex(char *out, size_t n)
 		done += k;
 	}
 	out[2 * n] = '\0';
+}
+
+int mt_lock_database(const char *db_path, char *msg, size_t cap)
+{
+	char path[4200];
+	if (snprintf(path, sizeof path, "%s.lock", db_path) >= (int)sizeof path) {
+		snprintf(msg, cap, "database path too long: %s", db_path);
+		return -1;
+	}
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(msg, cap, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		char pid[32] = "";
+		ssize_t n = e == EWOULDBLOCK ? pread(fd, pid, sizeof pid - 1, 0) : -1;
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (e == EWOULDBLOCK)
+			snprintf(msg, cap, "database %s is in use by another mltrackd process%s%s%s; stop it first", db_path,
+			         *pid ? " (pid " : "", pid, *pid ? ")" : "");
+		else
+			snprintf(msg, cap, "cannot lock %s: %s", path, strerror(e));
+		close(fd);
+		return -1;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) /* the pid only informs: the flock locks */
+		mt_log(MT_LOG_WARN, "cannot write the pid into %s: %s", path, strerror(errno));
+	return fd;
 }
 
 uint32_t mt_random_below(uint32_t bound)

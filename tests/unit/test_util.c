@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mltrackd/arena.h"
 #include "mltrackd/buf.h"
@@ -278,6 +279,31 @@ START_TEST(every_error_code_maps)
 }
 END_TEST
 
+/* One process per database: a second lock on the same file (another open file description, as another process
+ * would have) is refused with the holder's pid; released, it can be taken again. */
+START_TEST(database_lock_is_exclusive)
+{
+	char dir[] = "/tmp/mt_unit_lock_XXXXXX", db[256], path[300], msg[512];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(db, sizeof db, "%s/db.sqlite", dir);
+	int fd = mt_lock_database(db, msg, sizeof msg);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(mt_lock_database(db, msg, sizeof msg), -1);
+	char want[64];
+	snprintf(want, sizeof want, "(pid %ld)", (long)getpid());
+	ck_assert_msg(strstr(msg, "in use by another mltrackd process") && strstr(msg, want), "%s", msg);
+	close(fd);
+	fd = mt_lock_database(db, msg, sizeof msg);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(path, sizeof path, "%s.lock", db);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	ck_assert_int_eq(mt_lock_database("/proc/no/such/dir/db", msg, sizeof msg), -1);
+	ck_assert_msg(strstr(msg, "cannot open"), "%s", msg);
+}
+END_TEST
+
 Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -293,6 +319,7 @@ Suite *util_suite(void)
 	tcase_add_test(tc, json_getters_follow_mlflow);
 	tcase_add_test(tc, key_names_follow_mlflow);
 	tcase_add_test(tc, every_error_code_maps);
+	tcase_add_test(tc, database_lock_is_exclusive);
 	suite_add_tcase(s, tc);
 	return s;
 }
