@@ -54,8 +54,12 @@ static enum mt_error gc_job(struct store_conn *c, void *arg, struct mt_err *err)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(c, err, rc);
-	if (j->n > 0)
+	if (j->n > 0) {
 		metric_cache_reset(c); /* run keys may be reused once their rows are gone */
+		/* and series ids: no recent point may outlive its series, to land on a new one with the same id */
+		if (recent_flush_sql(c, err) != MT_OK)
+			return err->code;
+	}
 	for (size_t i = 0; i < j->n; i++) {
 		st = db_stmt(c, i < runs ? SQL_DEL_RUN : SQL_DEL_EXP, err);
 		if (!st)

@@ -45,6 +45,9 @@ static const char SQL_SERIES_INSERT[] =
 static const char SQL_SERIES_UPDATE[] =
 	"UPDATE metric_series SET latest_value = ?2, latest_timestamp = ?3, latest_step = ?4, latest_is_nan = ?5"
 	" WHERE series_id = ?1";
+/* A point without a model or dataset, in arrival order (recent.c merges it into metrics). */
+static const char SQL_POINT_STAGE[] =
+	"INSERT INTO metric_staging (series_id, timestamp, step, value, is_nan) VALUES (?1, ?2, ?3, ?4, ?5)";
 /* An identical point is not stored twice; re-logging it with a model id or dataset (what the client does
  * in log_model to link the run's metrics to the new model) fills in what the stored point lacks. */
 static const char SQL_POINT_INSERT[] =
@@ -834,7 +837,10 @@ static enum mt_error log_metrics(struct store_conn *c, int64_t pk, const struct 
 		struct series *s = NULL;
 		if ((rc = series_for(c, pk, m, v, nan, cache, cap, &used, &s, err)) != MT_OK)
 			break;
-		sqlite3_stmt *st = db_stmt(c, SQL_POINT_INSERT, err);
+		/* a plain point is staged in arrival order and merged into its series later (recent.c); one that names
+		 * a model or dataset goes to its series now, where logged models and their searches read it */
+		bool plain = !m->model_id && !m->dataset_name && !m->dataset_digest;
+		sqlite3_stmt *st = db_stmt(c, plain ? SQL_POINT_STAGE : SQL_POINT_INSERT, err);
 		if (!st) {
 			rc = err->code;
 			break;
@@ -844,11 +850,16 @@ static enum mt_error log_metrics(struct store_conn *c, int64_t pk, const struct 
 		sqlite3_bind_int64(st, 3, m->step);
 		sqlite3_bind_double(st, 4, v);
 		sqlite3_bind_int(st, 5, nan);
-		db_bind_text(st, 6, m->model_id);
-		db_bind_text(st, 7, m->dataset_name);
-		db_bind_text(st, 8, m->dataset_digest);
+		if (!plain) {
+			db_bind_text(st, 6, m->model_id);
+			db_bind_text(st, 7, m->dataset_name);
+			db_bind_text(st, 8, m->dataset_digest);
+		}
 		if ((rc = db_exec_stmt(c, st, err)) != MT_OK)
 			break;
+		if (plain) /* -0.0 as the table gives it back: 0 */
+			recent_stage(c, s->id, &(struct recent_point){m->timestamp, m->step, v == 0 ? 0.0 : v, nan},
+			             sqlite3_last_insert_rowid(c->db));
 		/* latest = max by (step, timestamp, value), NaN compared as its stored 0 */
 		if (m->step > s->step || (m->step == s->step && (m->timestamp > s->ts || (m->timestamp == s->ts && v > s->value)))) {
 			s->step = m->step;

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mltrackd/error.h"
 
@@ -24,7 +25,48 @@ struct store_conn {
 	struct metric_cache *mcache;    /* writer only: interned metric keys and series (runs_store.c) */
 	bool events_added;              /* writer only: this transaction inserted outbox events (db.c) */
 	int wal_frames;                 /* writer only: frames in the WAL after the last commit (db.c) */
+	struct recent_buf *staged;      /* writer only: points staged by this transaction (recent.c) */
+	bool recent_flushed;            /* writer only: this transaction moved every staged row into metrics */
 };
+/* ---- recent metric points (recent.c: why, and the threads) ----
+ * A point logged without a model or dataset goes to metric_staging in arrival order (recent_stage records it
+ * for the transaction), joins the in-memory recent points when its transaction commits (recent_publish), and
+ * reaches the series-clustered `metrics` table when the writer merges it (recent_merge). Readers of a history
+ * merge recent_copy's points with the table's rows. */
+struct recent_point {
+	int64_t ts, step;
+	double value; /* as stored: 0 when is_nan, infinities clamped */
+	int32_t is_nan;
+};
+struct recent;
+struct arena;
+struct recent *recent_new(void);
+void recent_free(struct recent *r);
+/* Points in memory (writer thread). */
+size_t recent_points(const struct recent *r);
+/* Nothing to merge and no merged row left in metric_staging (writer thread). */
+bool recent_idle(const struct recent *r);
+/* History order: timestamp, step, value, is_nan. */
+int recent_point_cmp(const struct recent_point *a, const struct recent_point *b);
+/* Writer, inside a job: the point was inserted into metric_staging with rowid seq. */
+void recent_stage(struct store_conn *c, int64_t series, const struct recent_point *pt, int64_t seq);
+/* Writer: the staged count before a job, and dropping what a rolled-back job staged. */
+size_t recent_staged_mark(const struct store_conn *c);
+void recent_staged_truncate(struct store_conn *c, size_t mark);
+void recent_staged_free(struct store_conn *c);
+/* Writer, after COMMIT: the transaction's staged points join memory; returns how many. */
+size_t recent_publish(struct recent *r, struct store_conn *c);
+/* Writer, between transactions: merges whole series from memory into metrics, about max_points, in one
+ * transaction of its own; with nothing in memory, empties metric_staging of merged rows. */
+enum mt_error recent_merge(struct recent *r, struct store_conn *c, size_t max_points, struct mt_err *err);
+/* Inside a transaction: every staged row into metrics, the staging table emptied, memory cleared at commit (gc). */
+enum mt_error recent_flush_sql(struct store_conn *c, struct mt_err *err);
+/* Outside a transaction: the same in one transaction (start-up replay after a crash, clean close). */
+enum mt_error recent_replay(struct store_conn *c, struct mt_err *err);
+/* Reader: a copy of the series' points in memory, in history order, into the arena; returns the count. */
+size_t recent_copy(struct recent *r, int64_t series, struct arena *a, struct recent_point **out);
+struct store;
+struct recent *store_recent(struct store *s);
 
 /* The writer's cache of metric keys and series (with their latest point) saves two lookups per logged point.
  * It must only ever hold committed-or-current-transaction truth: db.c resets it on every rollback, and a job

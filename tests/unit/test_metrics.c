@@ -3,6 +3,7 @@
  * batch limits and atomicity, pagination, sampling, the ajax bulk history, and concurrent writers. */
 #include <math.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "mltrackd/arena.h"
 #include "mltrackd/buf.h"
 #include "mltrackd/store_gc.h"
+#include "mltrackd/server.h"
 #include "mltrackd/store_runs.h"
 #include "mltrackd/util.h"
 #include "suites.h"
@@ -293,6 +295,111 @@ START_TEST(batch_limits_and_atomicity)
 }
 END_TEST
 
+/* One integer from a query on the test's database file (its own connection). */
+static long long db_int(const char *sql)
+{
+	sqlite3 *db;
+	ck_assert_int_eq(sqlite3_open_v2(fx.cfg.db_path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	long long v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void db_run(const char *sql)
+{
+	sqlite3 *db;
+	ck_assert_int_eq(sqlite3_open_v2(fx.cfg.db_path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+/* What the reads answer for key r: the whole history, pages of 7 (bodies joined), and three samplings. */
+static void recent_reads(struct buf *out)
+{
+	buf_reset(out);
+	buf_puts(out, HISTORY("r")->body);
+	char token[128] = "";
+	for (;;) {
+		struct fx_response *r = call(MT_GET, "metrics/get-history", "run_id=%s&metric_key=r&max_results=7%s%s", run,
+		                             token[0] ? "&page_token=" : "", token);
+		ck_assert_int_eq(r->status, 200);
+		buf_puts(out, r->body);
+		const char *next = fx_str(r, "next_page_token");
+		if (!next)
+			break;
+		snprintf(token, sizeof token, "%s", next);
+	}
+	buf_puts(out, call(MT_GET, "metrics/get-history-bulk-interval", "run_ids=%s&metric_key=r&max_results=10", run)->body);
+	buf_puts(out, call(MT_GET, "metrics/get-history-bulk-interval", "run_ids=%s&metric_key=r&max_results=17", run)->body);
+	buf_puts(out, call(MT_GET, "metrics/get-history-bulk-interval",
+	                   "run_ids=%s&metric_key=r&start_step=40&end_step=60&max_results=5", run)->body);
+}
+
+/* Recent points (src/store/recent.c): plain points are staged and read from memory until the writer merges them
+ * into the series; every read answers the same before and after the merge, with points in memory interleaved
+ * with merged ones (out of order), duplicates of merged points, -0.0 and NaN; after the idle merge the staging
+ * table is empty. Rows left in it by a crash are replayed at start (a duplicate and an orphan ignored). */
+START_TEST(recent_points_merge)
+{
+	struct buf b, before, after;
+	buf_init(&b, 1 << 20);
+	buf_init(&before, 1 << 22);
+	buf_init(&after, 1 << 22);
+	/* even timestamps, merged by the idle writer */
+	buf_printf(&b, "{\"run_id\": \"%s\", \"metrics\": [", run);
+	for (int i = 0; i < 100; i++)
+		buf_printf(&b, "%s{\"key\": \"r\", \"value\": %d.25, \"timestamp\": %d, \"step\": %d}", i ? "," : "", i,
+		           1000 + 2 * i, i);
+	buf_puts(&b, "]}");
+	ck_assert_int_eq(fx_call(&fx, MT_POST, "/api/2.0/mlflow/runs/log-batch", b.data)->status, 200);
+	for (int i = 0; i < 100 && db_int("SELECT count(*) FROM metrics") < 100; i++)
+		usleep(20000);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM metrics"), 100);
+	/* odd timestamps in reverse order, duplicates of merged points, an earlier point, -0.0 and NaN: in memory */
+	buf_reset(&b);
+	buf_printf(&b, "{\"run_id\": \"%s\", \"metrics\": [", run);
+	for (int i = 99; i >= 0; i -= 2)
+		buf_printf(&b, "{\"key\": \"r\", \"value\": %d.75, \"timestamp\": %d, \"step\": %d},", i, 1001 + 2 * i, i);
+	for (int i = 0; i < 100; i += 10)
+		buf_printf(&b, "{\"key\": \"r\", \"value\": %d.25, \"timestamp\": %d, \"step\": %d},", i, 1000 + 2 * i, i);
+	buf_puts(&b, "{\"key\": \"r\", \"value\": -0.0, \"timestamp\": 5, \"step\": 50},"
+	             "{\"key\": \"r\", \"value\": \"NaN\", \"timestamp\": 6, \"step\": 51}]}");
+	ck_assert_int_eq(fx_call(&fx, MT_POST, "/api/2.0/mlflow/runs/log-batch", b.data)->status, 200);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM metrics"), 100); /* the idle merge waits 200 ms */
+	ck_assert_int_eq(cJSON_GetArraySize(metrics_of(HISTORY("r"))), 152);
+	recent_reads(&before); /* (a merge during these reads changes nothing they answer) */
+	ck_assert_ptr_nonnull(strstr(before.data, "\"value\":\"NaN\""));
+	for (int i = 0; i < 100 && db_int("SELECT count(*) FROM metrics") < 152; i++)
+		usleep(20000);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM metrics"), 152);
+	recent_reads(&after);
+	ck_assert_str_eq(after.data, before.data);
+	for (int i = 0; i < 100 && db_int("SELECT count(*) FROM metric_staging") > 0; i++)
+		usleep(20000);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM metric_staging"), 0);
+	/* a crash's leftovers: a new point, a duplicate and a row of a series that is gone */
+	mt_server_close(&fx.srv);
+	long long series = db_int("SELECT series_id FROM metric_series");
+	char sql[512];
+	snprintf(sql, sizeof sql, "INSERT INTO metric_staging (series_id, timestamp, step, value, is_nan) VALUES"
+	         " (%lld, 99999, 1000, 1.5, 0), (%lld, 1000, 0, 0.25, 0), (%lld, 1, 1, 1, 0)", series, series, series + 99);
+	db_run(sql);
+	struct mt_err err;
+	mt_err_init(&err);
+	ck_assert_msg(mt_server_init(&fx.srv, &fx.cfg, &err) == MT_OK, "%s", err.msg);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM metric_staging"), 0);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM metrics"), 153);
+	ck_assert_int_eq(cJSON_GetArraySize(metrics_of(HISTORY("r"))), 153);
+	buf_free(&b);
+	buf_free(&before);
+	buf_free(&after);
+}
+END_TEST
+
 START_TEST(history_pagination)
 {
 	struct buf b;
@@ -464,6 +571,7 @@ Suite *metrics_suite(void)
 	tcase_add_test(tc, metric_cache_after_gc);
 	tcase_add_test(tc, wal_stays_bounded);
 	tcase_add_test(tc, history_bytes);
+	tcase_add_test(tc, recent_points_merge);
 	suite_add_tcase(s, tc);
 	return s;
 }
