@@ -744,6 +744,9 @@ def git_commit():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true", help="tiny data, 1 s cells, 16 clients, mltrackd only")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 unless every cell answered (2xx only, no errors), every data set loaded and the "
+                         "read checks are complete (what CI runs with --smoke)")
     ap.add_argument("--peers", action="store_true", help="with --smoke: also run mlflow server and FastTrackML")
     ap.add_argument("--servers", default=None,
                     help="comma list of mltrackd,mlflow,fasttrackml (default: all in full mode, mltrackd in smoke)")
@@ -936,7 +939,29 @@ def main():
     with open(out, "w") as f:
         f.write(report.render(result, ops, [s.name for s in servers]))
     log(f"wrote {out} ({result['elapsed_s']} s in all)")
-    return 0
+    return check(result) if a.check else 0
+
+
+def check(result):
+    """--check: the harness and every measured endpoint work (no speed is judged: CI shares its machine)."""
+    bad = [f"{c['server']} {c['op']} c={c['conc']}: state {c.get('state')}, {c.get('errors')} errors, "
+           f"{c.get('ok')} 2xx" for c in result["cells"]
+           if c.get("state") != "ok" or c.get("errors") or not c.get("ok")]
+    for family, ld in result["load"].items():
+        if ld.get("missing"):
+            bad.append(f"{family}: data sets not loaded: {ld['missing']}")
+        chk = ld.get("checks", {})
+        if "verify" in chk:
+            bad.append(f"{family}: {chk['verify']}")
+        hist = chk.get("get-history points", "")
+        got, _, want = hist.partition(" of ")
+        if not hist or got != want.split(" ")[0]:
+            bad.append(f"{family}: get-history points {hist or 'not checked'}")
+    for b in bad:
+        log(f"CHECK FAILED: {b}")
+    if not bad:
+        log(f"check: {len(result['cells'])} cells answered, data sets loaded, reads complete")
+    return 1 if bad else 0
 
 
 def _cleanup(*_):

@@ -30,6 +30,7 @@ case "${1:-}" in
   *) echo "usage: scripts/install_deps.sh [--test|--build-only|--runtime]" >&2; exit 2 ;;
 esac
 
+if [ "$want_test" = 1 ]; then DEB_PKGS+=(wrk); fi # the benchmark smoke run of scripts/run_tests.sh
 missing=()
 for p in "${DEB_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
