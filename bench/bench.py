@@ -767,8 +767,8 @@ def main():
     ap.add_argument("--mlflow-venv", default=os.path.join(REPO, ".venv"))
     ap.add_argument("--fml", default=os.path.join(HERE, ".venv-ftml", "bin", "fml"))
     ap.add_argument("--workdir", default=os.environ.get("BENCH_WORKDIR", "/tmp/mltrackd-bench"))
-    ap.add_argument("--out", default=None, help="results file (default bench/results/<date>.md; smoke: "
-                                                "bench/results/smoke/<date>.md)")
+    ap.add_argument("--out", default=None, help="results file (default bench/results/<date>.md, or <date>b.md... "
+                                                "when it exists; smoke: bench/results/smoke/<date>.md)")
     a = ap.parse_args()
 
     mode = "smoke" if a.smoke else "full"
@@ -931,7 +931,14 @@ def main():
         result["servers"][s.name]["db_size"] = result["load"][s.family]["db_size"]
     result["elapsed_s"] = round(time.time() - started)
 
-    out = a.out or os.path.join(HERE, "results", "smoke" if mode == "smoke" else "", f"{date}.md")
+    out = a.out
+    if not out:  # a second run the same day gets <date>b.md, then c, ...: never overwrite a committed result
+        base = os.path.join(HERE, "results", "smoke" if mode == "smoke" else "", date)
+        out = base + ".md"
+        for suffix in "bcdefghijklmnopqrstuvwxyz":
+            if not os.path.exists(out):
+                break
+            out = f"{base}{suffix}.md"
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out[:-3] + ".json" if out.endswith(".md") else out + ".json", "w") as f:
         json.dump(result, f, indent=1, default=str)
