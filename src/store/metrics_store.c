@@ -98,9 +98,9 @@ static void merged_start(struct merged *m, sqlite3_stmt *st, const struct recent
 static bool merged_next(struct merged *m, struct recent_point *out)
 {
 	bool row = m->rc == SQLITE_ROW, mem = m->i < m->nmem;
-	int c = row && mem ? m->cmp(&m->row, &m->mem[m->i]) : row ? -1 : 1;
 	if (!row && !mem)
 		return false;
+	int c = row && mem ? m->cmp(&m->row, &m->mem[m->i]) : row ? -1 : 1;
 	if (c > 0) {
 		*out = m->mem[m->i++];
 		return true;
